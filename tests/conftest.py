@@ -1,0 +1,58 @@
+"""Session fixtures shared by every test folder.
+
+`demo_warehouse` generates demo data with the project's own generator, loads it and
+builds it with dbt through the public command line (`python -m warehouse ...`), exactly
+as a user would, once per test session. Tests read the generator's ground-truth
+manifest from it; they never recompute answers the way the warehouse does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# Small enough for CI, big enough to plant every fault and every unpaid reason.
+TEST_SCALE = os.environ.get("ACCURX_TEST_SCALE", "small")
+TEST_SEED = int(os.environ.get("ACCURX_TEST_SEED", "7"))
+
+
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    raw_dir: Path
+    db_path: Path
+    manifest: dict
+
+
+def run_cli(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run `python -m warehouse ARGS` from the repo root; raise with its output on failure."""
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "warehouse", *args],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+    )
+    if proc.returncode != 0:
+        raise AssertionError(
+            f"python -m warehouse {' '.join(args)} exited {proc.returncode}\n"
+            f"--- stdout\n{proc.stdout[-6000:]}\n--- stderr\n{proc.stderr[-6000:]}"
+        )
+    return proc
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory) -> BuiltWarehouse:
+    """A warehouse built from freshly generated demo data (scale ACCURX_TEST_SCALE)."""
+    root = tmp_path_factory.mktemp("warehouse")
+    raw_dir = root / "raw"
+    db_path = root / "accurx.duckdb"
+    run_cli("demo", "--out", str(raw_dir), "--scale", TEST_SCALE, "--seed", str(TEST_SEED))
+    run_cli("load", str(raw_dir), "--db", str(db_path))
+    run_cli("build", "--db", str(db_path))
+    manifest = json.loads((raw_dir / "manifest.json").read_text())
+    return BuiltWarehouse(raw_dir=raw_dir, db_path=db_path, manifest=manifest)

@@ -34,7 +34,7 @@ demo-warehouse: venv
 run: demo-warehouse serve
 
 serve: venv
-	ACCURX_DUCKDB_PATH=$(DB) $(VENV)/bin/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) app:server
+	ACCURX_DUCKDB_PATH=$(DB) HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) scripts/serve.sh
 
 # Debian's chromium for the browser tests (never `playwright install`).
 browser-deps:

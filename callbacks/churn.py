@@ -1,0 +1,1 @@
+"""Callbacks of the Churn tab (none yet: the tab is a placeholder)."""

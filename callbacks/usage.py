@@ -1,0 +1,1 @@
+"""Callbacks of the Usage tab (none yet: the tab is a placeholder)."""

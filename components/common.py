@@ -1,0 +1,363 @@
+"""Shared widgets and formatting: every tab builds its page from these.
+
+Rules for components (this module and every `components/<tab>.py`):
+
+- Pure functions from data (DataFrames, plain values) to Dash components or plotly
+  figures. No queries, no callbacks, no module state. IDs come from components/ids.py.
+- A tab module exposes `KEY` (the `?tab=` value), `LABEL` (the nav text) and
+  `layout(params: UrlParams) -> Component`: the tab's static skeleton, with every
+  URL-bound control (see ids.url_param) set from `params` and data areas empty,
+  wrapped in `loading(...)`. The tab's callbacks fill the data areas; they fire when
+  the skeleton is inserted.
+- Numbers: `fmt_int` (thousands separators), dates: `fmt_date` (UK, "5 Apr 2026"),
+  weeks: `fmt_week` ("2026-W14, from Mon 30 Mar 2026"). Figures: `themed(fig)` for the
+  house theme (Okabe-Ito colour-blind-safe colours, UK separators, projector-sized
+  text), `OPTION_COLOURS` for entitlement options, and `graph(id, ...)` /
+  `graph_config(filename)` so the PNG download is named after the chart and its
+  filters: callbacks return `figure` and `config` together.
+- Tables: `data_grid(name, frame, columns, file_name=...)` gives a dash-ag-grid with a
+  "Download CSV" button that exports exactly the rows (after the grid's own filter
+  and sort) and the columns shown, headers as shown, raw values (no thousands
+  separators), to `file_name` (build it with `file_slug`). AG Grid writes a UTF-8
+  byte-order mark first (Excel needs it); readers must strip it. Column helpers:
+  `col_text`, `col_int`, `col_date`, `col_customer` (a link to /customer/<id>).
+- States: `empty_state(msg)` when a valid question has no rows; `error_state(msg)`
+  for a `WarehouseError` (pass `str(err)`) or an invalid input. Never a traceback,
+  never a blank area: each tab catches errors in its own callbacks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from urllib.parse import parse_qs, urlencode
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from components import ids
+
+# Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
+OKABE_ITO = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow
+    "#000000",
+)
+GREY = "#9A9A9A"
+OPTION_COLOURS = {
+    "Off": "#D9D9D9",
+    "SMS Lite": "#56B4E9",
+    "SMS Plus": "#0072B2",
+    "On": "#009E73",
+}
+UNKNOWN_COLOUR = "#FFFFFF"
+FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+
+
+# ---------------------------------------------------------------- URL parameters
+class UrlParams:
+    """The query string of the current URL, read-only. Values are strings."""
+
+    def __init__(self, values: Mapping[str, Sequence[str]] | None = None):
+        self._values = {k: list(v) for k, v in (values or {}).items() if v}
+
+    @classmethod
+    def from_search(cls, search: str | None) -> UrlParams:
+        return cls(parse_qs((search or "").lstrip("?"), keep_blank_values=False))
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        values = self._values.get(name)
+        return values[0] if values else default
+
+    def get_list(self, name: str) -> list[str]:
+        return list(self._values.get(name, []))
+
+    def names(self) -> list[str]:
+        return list(self._values)
+
+    def to_search(self) -> str:
+        return to_search(self._values)
+
+
+def to_search(values: Mapping[str, str | Sequence[str] | None]) -> str:
+    """`?a=1&b=x&b=y` from a mapping; None and empty values are left out; `tab` first,
+    then names in alphabetical order, so one view has exactly one URL."""
+    pairs: list[tuple[str, str]] = []
+    for name in sorted(values, key=lambda n: (n != "tab", n)):
+        value = values[name]
+        if value is None or value == "" or value == []:
+            continue
+        for item in [value] if isinstance(value, str) else value:
+            if item not in (None, ""):
+                pairs.append((name, str(item)))
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+# ---------------------------------------------------------------- formatting
+def fmt_int(value) -> str:
+    """1234567 -> '1,234,567'; missing -> '–'."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return "–"
+    return f"{int(round(float(value))):,}"
+
+
+def fmt_date(value, weekday: bool = False) -> str:
+    """A date in UK style: '5 Apr 2026' (or 'Sun 5 Apr 2026')."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    day = pd.Timestamp(value).date()
+    text = f"{day.day} {day:%b %Y}"
+    return f"{day:%a} {text}" if weekday else text
+
+
+def iso_week_label(week_start) -> str:
+    """'2026-W14' for the Monday 30 Mar 2026."""
+    year, week, _ = pd.Timestamp(week_start).date().isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def fmt_week(week_start) -> str:
+    """'2026-W14 (30 Mar – 5 Apr 2026)'."""
+    start = pd.Timestamp(week_start).date()
+    end = start + dt.timedelta(days=6)
+    return f"{iso_week_label(start)} ({start.day} {start:%b} – {fmt_date(end)})"
+
+
+def file_slug(*parts) -> str:
+    """A file name stem from a chart/table name and its filters: 'access_SMS-Plus_2026-04-05'."""
+    cleaned = []
+    for part in parts:
+        if part is None or part == "":
+            continue
+        if isinstance(part, (dt.date, pd.Timestamp)):
+            part = pd.Timestamp(part).date().isoformat()
+        text = re.sub(r"[^A-Za-z0-9.-]+", "-", str(part)).strip("-")
+        if text:
+            cleaned.append(text)
+    return "_".join(cleaned) or "export"
+
+
+# ---------------------------------------------------------------- figures
+THEME = go.layout.Template(
+    layout=dict(
+        font=dict(family=FONT_FAMILY, size=15, color="#212529"),
+        title=dict(font=dict(size=17), x=0, xanchor="left"),
+        colorway=list(OKABE_ITO),
+        separators=".,",
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        margin=dict(l=60, r=20, t=50, b=50),
+        hoverlabel=dict(font_size=14),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+        xaxis=dict(showgrid=False, linecolor="#6c757d", ticks="outside", automargin=True),
+        yaxis=dict(gridcolor="#E5E5E5", zerolinecolor="#BDBDBD", automargin=True,
+                   rangemode="tozero", tickformat=",d"),
+    )
+)
+
+
+def themed(fig: go.Figure, title: str | None = None, height: int | None = None) -> go.Figure:
+    """Apply the house theme (and UK date ticks) to a figure; returns the same figure."""
+    fig.update_layout(template=THEME, title_text=title, height=height)
+    fig.update_xaxes(hoverformat="%d %b %Y", selector=dict(type="date"))
+    return fig
+
+
+def empty_figure(message: str = "") -> go.Figure:
+    """A blank chart carrying a centred message (used until data arrives or when empty)."""
+    fig = go.Figure()
+    fig.update_layout(
+        template=THEME,
+        xaxis=dict(visible=False), yaxis=dict(visible=False),
+        annotations=[dict(text=message, showarrow=False, font=dict(size=16, color="#6c757d"))]
+        if message else [],
+        height=320,
+    )
+    return fig
+
+
+def graph_config(filename: str) -> dict:
+    """dcc.Graph config: PNG download named `filename` (no extension), no plotly logo."""
+    return {
+        "displaylogo": False,
+        "responsive": True,
+        "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
+        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
+    }
+
+
+def graph(graph_id, figure: go.Figure | None = None, filename: str = "chart",
+          height: int | None = None) -> dcc.Graph:
+    """A chart area; its callback should return `figure` and `config=graph_config(...)`."""
+    return dcc.Graph(
+        id=graph_id,
+        figure=figure if figure is not None else empty_figure(),
+        config=graph_config(filename),
+        style={"height": f"{height}px"} if height else None,
+        className="chart",
+    )
+
+
+# ---------------------------------------------------------------- states and layout pieces
+def loading(children, **kwargs) -> dcc.Loading:
+    """Spinner over `children` while their callback runs (not shown for fast answers)."""
+    return dcc.Loading(children, type="circle", delay_show=250, color=OKABE_ITO[0], **kwargs)
+
+
+def empty_state(message: str) -> html.Div:
+    """'Nothing to show' in words: a valid question whose answer has no rows."""
+    return html.Div(message, className="alert alert-secondary state state-empty", role="status")
+
+
+def error_state(message: str, title: str = "This part of the page could not be shown") -> html.Div:
+    """An error in words, confined to the area that failed."""
+    return html.Div(
+        [html.Strong(title), html.Div(message)],
+        className="alert alert-danger state state-error", role="alert",
+    )
+
+
+def notice(message, color: str = "info") -> html.Div:
+    """A short explanatory line (e.g. which date 'currently' means)."""
+    return html.Div(message, className=f"alert alert-{color} notice py-2 px-3 mb-3")
+
+
+def section(title: str, *children, subtitle=None, class_name: str = "") -> html.Section:
+    """A titled block of a page; sections start a new page when printed."""
+    header = [html.H2(title, className="h5 section-title")]
+    if subtitle:
+        header.append(html.P(subtitle, className="text-muted small mb-2"))
+    return html.Section([*header, *children], className=f"page-section {class_name}".strip())
+
+
+def kpi_card(title: str, value, subtitle=None, card_id=None, footer=None,
+             selected: bool = False, accent: str | None = None):
+    """A number with its label. With `card_id` it is a button (clickable, keyboard-focusable)."""
+    body = [
+        html.Div(title, className="kpi-title"),
+        html.Div(value, className="kpi-value"),
+    ]
+    if subtitle:
+        body.append(html.Div(subtitle, className="kpi-subtitle"))
+    if footer:
+        body.append(html.Div(footer, className="kpi-footer"))
+    class_name = "kpi-card card" + (" kpi-selected" if selected else "")
+    style = {"borderTopColor": accent} if accent else None
+    if card_id is None:
+        return html.Div(body, className=class_name, style=style)
+    return html.Button(body, id=card_id, n_clicks=0, className=class_name + " kpi-clickable",
+                       style=style, **{"aria-pressed": "true" if selected else "false"})
+
+
+# ---------------------------------------------------------------- grids
+def col_text(field: str, header: str, **extra) -> dict:
+    return {"field": field, "headerName": header, **extra}
+
+
+def col_int(field: str, header: str, **extra) -> dict:
+    return {
+        "field": field, "headerName": header, "type": "rightAligned",
+        "filter": "agNumberColumnFilter",
+        "valueFormatter": {"function": "params.value == null ? '' : d3.format(',')(params.value)"},
+        **extra,
+    }
+
+
+def col_date(field: str, header: str, **extra) -> dict:
+    """A column of ISO date strings shown as '5 Apr 2026' (exported as ISO)."""
+    return {
+        "field": field, "headerName": header,
+        "valueFormatter": {"function": "params.value ? d3.timeFormat('%-d %b %Y')(d3.timeParse('%Y-%m-%d')(params.value)) : ''"},
+        **extra,
+    }
+
+
+def col_customer(field: str = "organisation_name", header: str = "Customer",
+                 id_field: str = "organisation_id", **extra) -> dict:
+    """A customer's name linking to its page (see assets/dashAgGridComponentFunctions.js)."""
+    return {
+        "field": field, "headerName": header, "cellRenderer": "CustomerLink",
+        "cellRendererParams": {"idField": id_field}, "minWidth": 220, **extra,
+    }
+
+
+def grid_rows(frame: pd.DataFrame) -> list[dict]:
+    """DataFrame rows for a grid: dates as ISO strings, missing values as None."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            if (out[col].dropna().dt.normalize() == out[col].dropna()).all():
+                out[col] = out[col].dt.strftime("%Y-%m-%d")
+            else:
+                out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M:%S")
+    out = out.astype(object).where(out.notna(), None)
+    return out.to_dict("records")
+
+
+def data_grid(name: str, frame: pd.DataFrame, columns: list[dict], file_name: str,
+              title: str | None = None, height: int = 420, row_id: str | None = None,
+              page_size: int | None = None) -> html.Div:
+    """A sortable, filterable grid of `frame` with a 'Download CSV' button.
+
+    The CSV holds what the grid shows: rows after its filter and sort, the visible
+    columns with their headers, raw values, named `<file_name>.csv`."""
+    options: dict = {"animateRows": False, "enableCellTextSelection": True,
+                     "ensureDomOrder": True, "suppressCsvExport": False}
+    if page_size:
+        options.update(pagination=True, paginationPageSize=page_size,
+                       paginationPageSizeSelector=False)
+    grid = dag.AgGrid(
+        id=ids.grid(name),
+        rowData=grid_rows(frame),
+        columnDefs=columns,
+        defaultColDef={"sortable": True, "filter": True, "resizable": True,
+                       "useValueFormatterForExport": False, "minWidth": 110},
+        dashGridOptions=options,
+        columnSize="responsiveSizeToFit",
+        csvExportParams={"fileName": f"{file_name}.csv"},
+        getRowId=f"params.data.{row_id}" if row_id else None,
+        style={"height": f"{height}px", "width": "100%"},
+        className="data-grid",
+    )
+    header = html.Div(
+        [
+            html.Div(title, className="grid-title fw-semibold") if title else html.Div(),
+            html.Div([
+                html.Span(f"{len(frame):,} rows", className="text-muted small me-3"),
+                dbc.Button("Download CSV", id=ids.grid_export(name), n_clicks=0, size="sm",
+                           color="primary", outline=True, className="no-print",
+                           title=f"Download the rows shown as {file_name}.csv"),
+            ], className="d-flex align-items-center"),
+        ],
+        className="d-flex justify-content-between align-items-end mb-2",
+    )
+    return html.Div([header, grid], className="grid-block")
+
+
+def frame_or_empty(frame: pd.DataFrame, build, empty_message: str):
+    """`build(frame)` if there are rows, else an empty state with `empty_message`."""
+    return build(frame) if len(frame) else empty_state(empty_message)
+
+
+def option_colour(option: str | None) -> str:
+    """The colour of an entitlement option (unknown options get a palette colour)."""
+    if option is None:
+        return UNKNOWN_COLOUR
+    if option in OPTION_COLOURS:
+        return OPTION_COLOURS[option]
+    return OKABE_ITO[(sum(map(ord, option)) % 3) + 3]
+
+
+def ordered_options(options: Iterable[str]) -> list[str]:
+    """Options in the contract's order (Off < SMS Lite < SMS Plus; Off < On), others after."""
+    rank = {"Off": 0, "SMS Lite": 1, "SMS Plus": 2, "On": 1}
+    return sorted(set(options), key=lambda o: (rank.get(o, 9), o))

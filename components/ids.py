@@ -1,0 +1,90 @@
+"""Every component ID of the app, in one place.
+
+Conventions (the smoke test in tests/dashboard/test_app_smoke.py enforces uniqueness):
+
+- A constant per single widget, named `<TAB>_<WHAT>` (`ACCESS_TREND`, `USAGE_TABLE`),
+  value a kebab-case string starting with the tab key (`"access-trend"`). Tab keys:
+  access, entitlements, usage, unpaid, churn, customer. Never write an ID literal in a
+  component or callback: import it from here.
+- Repeated widgets (one card per feature, one grid per table) use dictionary IDs built
+  by the functions below, so one MATCH/ALL callback serves them all.
+- A control whose value belongs in the URL gets its ID from `url_param(name, prop)`;
+  that is the whole registration (see callbacks/navigation.py). `name` is the query
+  string key, `prop` the property holding the value: "value" (dropdowns, inputs,
+  radio items), "date" (DatePickerSingle) or "data" (dcc.Store). The value must be a
+  string, a list of strings, or None. Names are global: two tabs may both use
+  `feature`, but never on the same page, and a name means the same thing everywhere.
+- A grid made with `components.common.data_grid(name, ...)` owns `grid(name)` and
+  `grid_export(name)`; `name` is unique across the app and starts with the tab key.
+"""
+
+from __future__ import annotations
+
+# --- shell (components/layout.py, callbacks/navigation.py)
+URL = "url"
+PAGE = "page"
+NAV = "nav"
+PAGE_KEY = "page-key"  # dcc.Store: which page/tab is rendered, so filter changes don't re-render it
+DATA_NOTE = "data-note"
+
+URL_PARAM_PROPS = ("value", "date", "data")
+
+
+def url_param(name: str, prop: str = "value") -> dict:
+    """ID of a control whose `prop` is kept in the URL query string as `name`."""
+    if prop not in URL_PARAM_PROPS:
+        raise ValueError(f"URL-bound prop must be one of {URL_PARAM_PROPS}, not {prop!r}")
+    return {"type": f"url-param-{prop}", "param": name}
+
+
+def url_param_pattern(prop: str, name) -> dict:
+    """Wildcard form of url_param for callbacks (`name` is ALL or MATCH)."""
+    return {"type": f"url-param-{prop}", "param": name}
+
+
+def grid(name: str) -> dict:
+    """The dash-ag-grid of table `name`."""
+    return {"type": "grid", "name": name}
+
+
+def grid_export(name: str) -> dict:
+    """The 'Download CSV' button of table `name`."""
+    return {"type": "grid-export", "name": name}
+
+
+# --- tab 1: access
+ACCESS_DATE = url_param("date", "date")
+ACCESS_PICK = url_param("pick")  # "<feature>|<option>" whose trend and customers are shown
+ACCESS_DATE_NOTE = "access-date-note"
+ACCESS_CARDS = "access-cards"
+ACCESS_TREND = "access-trend"
+ACCESS_CUSTOMERS_TITLE = "access-customers-title"
+ACCESS_CUSTOMERS_BODY = "access-customers-body"
+ACCESS_CUSTOMERS_GRID = "access-customers"  # grid name
+
+
+def access_card(feature: str, option: str) -> dict:
+    """A clickable KPI card of one enabled (feature, option)."""
+    return {"type": "access-card", "feature": feature, "option": option}
+
+
+# --- tab 2: entitlements
+ENTITLEMENTS_CUSTOMER = url_param("customer")
+ENTITLEMENTS_WEEK = url_param("week")
+ENTITLEMENTS_WEEK_OPTIONS = "entitlements-week-options"  # <datalist> of the weeks in the data
+ENTITLEMENTS_PREVIOUS_WEEK = "entitlements-previous-week"
+ENTITLEMENTS_NEXT_WEEK = "entitlements-next-week"
+ENTITLEMENTS_BODY = "entitlements-body"
+ENTITLEMENTS_HINT = "entitlements-hint"
+
+# --- tabs 3-5: owned by their tab's engineer; add constants here, prefixed by the tab key
+USAGE_BODY = "usage-body"
+UNPAID_BODY = "unpaid-body"
+CHURN_BODY = "churn-body"
+
+# --- customer page (/customer/<id>)
+CUSTOMER_BODY = "customer-body"
+CUSTOMER_ID = "customer-id"  # dcc.Store: the id from the path
+CUSTOMER_WEEKS = url_param("weeks")  # how many recent weeks the trends show
+CUSTOMER_UNPAID_GRID = "customer-unpaid-events"
+CUSTOMER_CHANGES_GRID = "customer-changes"

@@ -1,0 +1,102 @@
+"""The page shell: header, tab navigation, and which layout each URL gets.
+
+Routes:
+  `/` or `/?tab=<key>`      one of the five question tabs (default: access)
+  `/customer/<id>`          everything about one customer
+Anything else gets a "page not found" message with links back.
+
+Tabs are the modules in TAB_MODULES, in nav order; each exposes `KEY`, `LABEL` and
+`layout(params)` (see components/common.py). Replacing a placeholder tab means
+replacing its module; this file does not change.
+"""
+
+from __future__ import annotations
+
+import re
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from components import access, churn, customer, entitlements, ids, unpaid, usage
+from components.common import UrlParams, error_state, to_search
+
+TAB_MODULES = (access, entitlements, usage, unpaid, churn)
+TABS = {module.KEY: module for module in TAB_MODULES}
+DEFAULT_TAB = access.KEY
+CUSTOMER_PATH = re.compile(r"^/customer/(?P<id>[^/]*)/?$")
+
+
+def shell() -> html.Div:
+    """The layout served at every URL; callbacks/navigation.py fills `ids.PAGE`."""
+    return html.Div(
+        [
+            dcc.Location(id=ids.URL, refresh=False),
+            dcc.Store(id=ids.PAGE_KEY),
+            html.Header(
+                dbc.Container(
+                    [
+                        html.A("Accurx feature analytics", href="/", className="brand"),
+                        html.Nav(nav_links(None), id=ids.NAV, className="main-nav",
+                                 **{"aria-label": "Questions"}),
+                    ],
+                    fluid="xl", className="d-flex flex-wrap align-items-center gap-3",
+                ),
+                className="app-header no-print",
+            ),
+            dbc.Container(html.Main(id=ids.PAGE, className="page"), fluid="xl"),
+        ],
+        className="app",
+    )
+
+
+def page_key(pathname: str | None, params: UrlParams) -> str:
+    """Identifies the rendered page: the tab, or the customer path. Filters are not part
+    of it, so changing a filter updates controls in place instead of re-rendering."""
+    path = pathname or "/"
+    if path == "/":
+        tab = params.get("tab") or DEFAULT_TAB
+        return f"tab:{tab}"
+    match = CUSTOMER_PATH.match(path)
+    if match:
+        return f"customer:{match.group('id')}"
+    return f"missing:{path}"
+
+
+def page(pathname: str | None, params: UrlParams):
+    """The layout for a URL (pure; data areas are filled by the page's callbacks)."""
+    key = page_key(pathname, params)
+    kind, _, value = key.partition(":")
+    if kind == "tab":
+        module = TABS.get(value)
+        if module is None:
+            return not_found(f"There is no tab called “{value}”.")
+        return html.Div(module.layout(params), className=f"tab-page tab-{module.KEY}")
+    if kind == "customer":
+        return customer.layout(value, params)
+    return not_found(f"There is no page at {pathname}.")
+
+
+def nav_links(active_key: str | None) -> list:
+    """The tab links; `active_key` is a page key from `page_key`."""
+    links = []
+    for module in TAB_MODULES:
+        active = active_key == f"tab:{module.KEY}"
+        links.append(
+            dcc.Link(
+                module.LABEL,
+                href="/" + to_search({"tab": module.KEY}),
+                className="nav-link" + (" active" if active else ""),
+                title=module.QUESTION if hasattr(module, "QUESTION") else None,
+            )
+        )
+    return links
+
+
+def not_found(message: str):
+    return html.Div(
+        [
+            error_state(message, title="Page not found"),
+            html.P(["Go to ", dcc.Link("the dashboard", href="/"), "."]),
+        ],
+        className="mt-4",
+    )

@@ -1,0 +1,147 @@
+"""Every setting of the dashboard, read from the environment in this one place.
+
+With no environment at all the app serves the embedded demo: DuckDB at
+`data/accurx.duckdb` (relative to the repository root), an in-process cache, no
+sign-in. `load_settings(overrides)` is what the app factory calls; tests pass
+overrides (keys are the environment variable names below) instead of editing
+`os.environ`.
+
+| variable | default | meaning |
+|---|---|---|
+| ACCURX_WAREHOUSE | duckdb | `duckdb` (embedded file) or `snowflake` |
+| ACCURX_DUCKDB_PATH | data/accurx.duckdb | the DuckDB file; its stem is the catalog name |
+| ACCURX_DATABASE | ACCURX | Snowflake database (DuckDB: ignored, the catalog is the file stem) |
+| ACCURX_PRESENTATION_SCHEMA | 04_PRESENTATION | the only schema the app reads |
+| ACCURX_STATEMENT_TIMEOUT_SECONDS | 30 | per-query limit (Snowflake session parameter, DuckDB interrupt) |
+| ACCURX_BUILD_CHECK_SECONDS | 60 | Snowflake: how often the build identity is re-read |
+| CACHE_TYPE | SimpleCache (RedisCache when REDIS_URL is set) | flask-caching backend |
+| REDIS_URL | unset | e.g. redis://localhost:6379/0, shared by all gunicorn workers |
+| CACHE_DEFAULT_TIMEOUT | 3600 | seconds a query result is kept |
+| SNOWFLAKE_CONNECTION_NAME | unset | a named connection from connections.toml |
+| SNOWFLAKE_ACCOUNT, _USER, _PASSWORD, _ROLE, _WAREHOUSE, _AUTHENTICATOR, _PRIVATE_KEY_FILE, _HOST, _PORT, _PROTOCOL | unset | used when no connection name is given |
+| ACCURX_LOG_LEVEL | INFO | level of the app's own loggers |
+
+Secrets (passwords, keys) are kept out of `repr()` and never logged.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+REPO_ROOT = Path(__file__).resolve().parent
+
+WAREHOUSES = ("duckdb", "snowflake")
+
+_SNOWFLAKE_KEYS = (
+    "account", "user", "password", "role", "warehouse", "authenticator",
+    "private_key_file", "host", "port", "protocol",
+)
+
+
+class ConfigError(ValueError):
+    """A setting has a value the app cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    warehouse: str = "duckdb"
+    duckdb_path: Path = REPO_ROOT / "data" / "accurx.duckdb"
+    database: str = "ACCURX"
+    presentation_schema: str = "04_PRESENTATION"
+    statement_timeout_seconds: int = 30
+    build_check_seconds: int = 60
+    cache_type: str = "SimpleCache"
+    cache_redis_url: str | None = field(default=None, repr=False)
+    cache_default_timeout: int = 3600
+    snowflake_connection_name: str | None = None
+    # Connection keyword arguments for snowflake.connector.connect (may hold a password).
+    snowflake_params: Mapping[str, str] = field(default_factory=dict, repr=False)
+    log_level: str = "INFO"
+
+    def flask_cache_config(self) -> dict[str, Any]:
+        """The flask-caching configuration for these settings."""
+        config: dict[str, Any] = {
+            "CACHE_TYPE": self.cache_type,
+            "CACHE_DEFAULT_TIMEOUT": self.cache_default_timeout,
+            "CACHE_KEY_PREFIX": "accurx:q:",
+        }
+        if self.cache_type == "RedisCache":
+            config["CACHE_REDIS_URL"] = self.cache_redis_url
+        if self.cache_type == "SimpleCache":
+            config["CACHE_THRESHOLD"] = 2000
+        return config
+
+    def describe(self) -> dict[str, Any]:
+        """Facts safe to log or show (no secrets)."""
+        facts: dict[str, Any] = {
+            "warehouse": self.warehouse,
+            "schema": self.presentation_schema,
+            "cache": self.cache_type,
+        }
+        if self.warehouse == "duckdb":
+            facts["duckdb_path"] = str(self.duckdb_path)
+        else:
+            facts["database"] = self.database
+            facts["connection"] = self.snowflake_connection_name or "environment"
+        return facts
+
+
+def _int(env: Mapping[str, Any], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a whole number of seconds, not {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative")
+    return value
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Settings from `environ` (default `os.environ`) with `overrides` on top.
+
+    Raises ConfigError for a value that cannot work (unknown warehouse, bad number).
+    """
+    env: dict[str, Any] = dict(os.environ if environ is None else environ)
+    env.update(overrides or {})
+
+    warehouse = str(env.get("ACCURX_WAREHOUSE") or "duckdb").strip().lower()
+    if warehouse not in WAREHOUSES:
+        raise ConfigError(f"ACCURX_WAREHOUSE must be one of {', '.join(WAREHOUSES)}, not {warehouse!r}")
+
+    duckdb_path = Path(env.get("ACCURX_DUCKDB_PATH") or "data/accurx.duckdb").expanduser()
+    if not duckdb_path.is_absolute():
+        duckdb_path = REPO_ROOT / duckdb_path
+
+    redis_url = env.get("REDIS_URL") or None
+    cache_type = env.get("CACHE_TYPE") or ("RedisCache" if redis_url else "SimpleCache")
+    if cache_type in ("simple", "redis", "null"):
+        cache_type = {"simple": "SimpleCache", "redis": "RedisCache", "null": "NullCache"}[cache_type]
+
+    snowflake_params = {
+        key: str(env[f"SNOWFLAKE_{key.upper()}"])
+        for key in _SNOWFLAKE_KEYS
+        if env.get(f"SNOWFLAKE_{key.upper()}")
+    }
+
+    return Settings(
+        warehouse=warehouse,
+        duckdb_path=duckdb_path,
+        database=str(env.get("ACCURX_DATABASE") or "ACCURX"),
+        presentation_schema=str(env.get("ACCURX_PRESENTATION_SCHEMA") or "04_PRESENTATION"),
+        statement_timeout_seconds=_int(env, "ACCURX_STATEMENT_TIMEOUT_SECONDS", 30),
+        build_check_seconds=_int(env, "ACCURX_BUILD_CHECK_SECONDS", 60),
+        cache_type=cache_type,
+        cache_redis_url=redis_url,
+        cache_default_timeout=_int(env, "CACHE_DEFAULT_TIMEOUT", 3600),
+        snowflake_connection_name=env.get("SNOWFLAKE_CONNECTION_NAME") or None,
+        snowflake_params=snowflake_params,
+        log_level=str(env.get("ACCURX_LOG_LEVEL") or "INFO").upper(),
+    )

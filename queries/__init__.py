@@ -1,0 +1,5 @@
+"""Every word of SQL the app sends: one `<question>.sql` + `<question>.py` per question.
+
+See queries/runner.py for the rules (named statements, `{presentation}`, bound
+parameters, WarehouseError, caching).
+"""

@@ -1,0 +1,55 @@
+-- Question 1, Access: how many customers and users currently have access to a feature?
+
+-- name: export_dates
+-- grain: one row per FEATURE export date (any organisation known that day)
+-- params: none
+select distinct date
+from {presentation}.org_feature_daily
+order by date
+
+-- name: access_on_date
+-- grain: one row per (feature, enabled selected_option) on :as_of_date
+-- params: as_of_date (date)
+select feature, selected_option, org_count, active_user_count
+from {presentation}.feature_access_daily
+where date = :as_of_date
+order by feature, selected_option
+
+-- name: enabled_options
+-- grain: one row per (feature, enabled selected_option) ever seen
+-- params: none
+select feature, selected_option
+from {presentation}.feature_access_daily
+group by feature, selected_option
+order by feature, selected_option
+
+-- name: access_trend
+-- grain: one row per export date on which some organisation had :feature = :selected_option
+-- params: feature (text), selected_option (text)
+select date, org_count, active_user_count
+from {presentation}.feature_access_daily
+where feature = :feature and selected_option = :selected_option
+order by date
+
+-- name: customers_with_access
+-- grain: one row per organisation whose :feature was :selected_option on :as_of_date
+-- params: as_of_date (date), week_start (date: the Monday of as_of_date's ISO week),
+--   feature (text), selected_option (text).
+-- active_users_in_week is org_feature_usage_weekly.users_with_access: the organisation's
+-- active users on its last known day of that week (no view gives them per day).
+select
+    d.organisation_id,
+    o.organisation_name,
+    o.region,
+    coalesce(u.users_with_access, 0) as active_users_in_week
+from {presentation}.org_feature_daily as d
+inner join {presentation}.organisations as o
+    on o.organisation_id = d.organisation_id
+left join {presentation}.org_feature_usage_weekly as u
+    on u.organisation_id = d.organisation_id
+    and u.feature = d.feature
+    and u.week_start = :week_start
+where d.date = :as_of_date
+    and d.feature = :feature
+    and d.selected_option = :selected_option
+order by o.organisation_name, d.organisation_id

@@ -1,0 +1,44 @@
+"""The customer page (queries/customer.sql): one customer's entitlements, usage, unpaid usage."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from queries.runner import run_query
+
+QUESTION = "customer"
+
+
+def entitlement_days(organisation_id: int) -> pd.DataFrame:
+    """feature, date, selected_option, is_enabled of every known day. Raises WarehouseError."""
+    return run_query(QUESTION, "entitlement_days", {"organisation_id": organisation_id})
+
+
+def usage_against_peers(organisation_id: int, since_week: dt.date) -> pd.DataFrame:
+    """week_start, feature, option, events, active_users, users_with_access,
+    peer_median_events, peer_count per (week, feature) from `since_week`; peers share the
+    feature and the week's last option. Raises WarehouseError."""
+    return run_query(QUESTION, "usage_against_peers",
+                     {"organisation_id": organisation_id, "since_week": since_week})
+
+
+def unpaid_by_reason(organisation_id: int, since_day: dt.date) -> pd.DataFrame:
+    """reason, feature, events, last_date of unpaid events since `since_day`.
+    Raises WarehouseError."""
+    return run_query(QUESTION, "unpaid_by_reason",
+                     {"organisation_id": organisation_id, "since_day": since_day})
+
+
+def recent_unpaid_events(organisation_id: int, since_day: dt.date) -> pd.DataFrame:
+    """The latest 200 unpaid events since `since_day`: event_timestamp, date, event_name,
+    feature, required_options, org_option, reason, user_id. Raises WarehouseError."""
+    return run_query(QUESTION, "recent_unpaid_events",
+                     {"organisation_id": organisation_id, "since_day": since_day})
+
+
+def entitlement_changes(organisation_id: int) -> pd.DataFrame:
+    """feature, change_date, from_option, to_option, change_type, is_confirmed, latest
+    first. Raises WarehouseError."""
+    return run_query(QUESTION, "entitlement_changes", {"organisation_id": organisation_id})

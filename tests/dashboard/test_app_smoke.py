@@ -1,0 +1,91 @@
+"""The app builds; every callback is registered; every page's component IDs are unique."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from dash.development.base_component import Component
+
+import callbacks
+from app import create_app
+from components import ids, layout
+from components.common import UrlParams
+
+
+def _component_ids(node, found: list) -> list:
+    if isinstance(node, Component):
+        if getattr(node, "id", None) is not None:
+            found.append(node.id)
+        for prop in ("children",) + tuple(getattr(node, "_children_props", ())):
+            _component_ids(getattr(node, prop, None), found)
+    elif isinstance(node, (list, tuple)):
+        for child in node:
+            _component_ids(child, found)
+    return found
+
+
+def _key(component_id) -> str:
+    return json.dumps(component_id, sort_keys=True) if isinstance(component_id, dict) else component_id
+
+
+def _pages():
+    yield "shell", layout.shell()
+    for module in layout.TAB_MODULES:
+        yield f"tab {module.KEY}", layout.page("/", UrlParams({"tab": [module.KEY]}))
+    yield "customer", layout.page("/customer/1", UrlParams())
+    yield "missing", layout.page("/nowhere", UrlParams())
+
+
+@pytest.fixture(scope="module")
+def app():
+    return create_app({"ACCURX_DUCKDB_PATH": "/nonexistent/accurx.duckdb"})
+
+
+def test_every_callback_module_registers_on_each_app(app):
+    second = create_app({"ACCURX_DUCKDB_PATH": "/nonexistent/accurx.duckdb"})
+    assert len(app.callback_map) == len(callbacks._CALLBACK_MAP) > 0
+    assert set(second.callback_map) == set(app.callback_map)
+    names = {cb["callback"].__name__ for cb in app.callback_map.values()}
+    assert {"render_page", "sync_url_and_controls", "export_grid_csv"} <= names
+
+
+@pytest.mark.parametrize("name,page", list(_pages()), ids=[n for n, _ in _pages()])
+def test_component_ids_unique_on_every_page(name, page):
+    shell_ids = _component_ids(layout.shell(), [])
+    page_ids = shell_ids + ([] if name == "shell" else _component_ids(page, []))
+    keys = [_key(i) for i in page_ids]
+    duplicates = {k for k in keys if keys.count(k) > 1}
+    assert not duplicates, f"{name}: duplicate component IDs {duplicates}"
+
+
+def test_id_constants_are_unique():
+    values = [
+        _key(value) for name, value in vars(ids).items()
+        if name.isupper() and isinstance(value, (str, dict)) and name != "URL_PARAM_PROPS"
+    ]
+    assert len(values) == len(set(values))
+
+
+def test_every_callback_id_exists_in_some_layout(app):
+    """Concrete (non-pattern) IDs used by callbacks exist in the shell or some page."""
+    known = set()
+    for _, page in _pages():
+        known.update(_key(i) for i in _component_ids(page, []) if isinstance(i, str))
+    known.update(_dynamic_ids())
+    for callback in app.callback_map.values():
+        for dep in callback["inputs"] + callback["state"]:
+            if not dep["id"].startswith("{"):
+                assert dep["id"] in known, f"callback input {dep['id']} is in no layout"
+
+
+def _dynamic_ids() -> set:
+    """IDs that data callbacks create inside a page (not in the static skeletons)."""
+    return set()
+
+
+def test_index_page_served(app):
+    response = app.server.test_client().get("/")
+    assert response.status_code == 200
+    assert b"01-bootstrap.min.css" in response.data
+    assert b"cdn" not in response.data.lower()

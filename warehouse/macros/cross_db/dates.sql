@@ -1,0 +1,31 @@
+{# Calendar helpers. Only the ISO week start differs by dialect; the rest wraps dbt's cross-db macros. #}
+
+{# Monday of the ISO week of a date. #}
+{% macro iso_week_start(date_expression) -%}
+    {{ return(adapter.dispatch('iso_week_start')(date_expression)) }}
+{%- endmacro %}
+
+{% macro default__iso_week_start(date_expression) -%}
+    cast(date_trunc('week', {{ date_expression }}) as date)
+{%- endmacro %}
+
+{% macro snowflake__iso_week_start(date_expression) -%}
+    {#- date_trunc('week') depends on the session's WEEK_START; dayofweekiso does not. -#}
+    dateadd(day, 1 - dayofweekiso({{ date_expression }}), {{ date_expression }})
+{%- endmacro %}
+
+
+{# First day of the month of a date, as a date. #}
+{% macro month_start(date_expression) -%}
+    cast({{ dbt.date_trunc('month', date_expression) }} as date)
+{%- endmacro %}
+
+
+{# A date plus a number of days (or months), as a date: DuckDB's date + interval is a timestamp. #}
+{% macro add_days(days, date_expression) -%}
+    cast({{ dbt.dateadd('day', days, date_expression) }} as date)
+{%- endmacro %}
+
+{% macro add_months(months, date_expression) -%}
+    cast({{ dbt.dateadd('month', months, date_expression) }} as date)
+{%- endmacro %}

@@ -1,0 +1,48 @@
+{# Per raw table: raw rows = modeled rows + duplicate rows + quarantined rows (tested). #}
+
+with events as (
+
+    select * from {{ ref('int_events__classified') }}
+
+),
+
+feature_exports as (
+
+    select * from {{ ref('int_feature_exports__classified') }}
+
+),
+
+user_exports as (
+
+    select * from {{ ref('int_user_exports__classified') }}
+
+),
+
+unioned as (
+
+    {% for source_table, relation in [('EVENT', 'events'), ('FEATURE', 'feature_exports'), ('USER', 'user_exports')] %}
+    select
+        '{{ source_table }}' as source_table,
+        count(*) as raw_rows,
+        sum(case when is_kept then 1 else 0 end) as modeled_rows,
+        sum(case when is_duplicate then 1 else 0 end) as duplicate_rows,
+        sum(case when quarantine_reason is not null then 1 else 0 end) as quarantined_rows
+    from {{ relation }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+final as (
+
+    select
+        cast(source_table as {{ dbt.type_string() }}) as source_table,
+        cast(raw_rows as {{ dbt.type_bigint() }}) as raw_rows,
+        cast(coalesce(modeled_rows, 0) as {{ dbt.type_bigint() }}) as modeled_rows,
+        cast(coalesce(duplicate_rows, 0) as {{ dbt.type_bigint() }}) as duplicate_rows,
+        cast(coalesce(quarantined_rows, 0) as {{ dbt.type_bigint() }}) as quarantined_rows
+    from unioned
+
+)
+
+select * from final

@@ -1,0 +1,76 @@
+{#
+    For every export date and every enabled option: the organisations that had it that
+    day and the active users of those organisations that day (0 when no USER export).
+    Every (export date, enabled option) pair has a row, zero when nobody had it.
+#}
+
+with selected_features as (
+
+    select * from {{ ref('fct_selected_features_daily') }}
+
+),
+
+active_users as (
+
+    select * from {{ ref('int_org_active_users_daily') }}
+
+),
+
+export_coverage as (
+
+    select * from {{ ref('fct_export_coverage_daily') }}
+
+),
+
+features as (
+
+    select * from {{ ref('dim_features') }}
+
+),
+
+grid as (
+
+    select
+        export_coverage.date,
+        features.feature,
+        features.option as selected_option
+    from export_coverage
+    cross join features
+    where features.is_enabled
+
+),
+
+enabled_organisations as (
+
+    select
+        selected_features.date,
+        selected_features.feature,
+        selected_features.selected_option,
+        count(*) as org_count,
+        sum(coalesce(active_users.active_user_count, 0)) as active_user_count
+    from selected_features
+    left join active_users
+        on selected_features.organisation_id = active_users.organisation_id
+        and selected_features.date = active_users.date
+    where selected_features.is_enabled
+    group by selected_features.date, selected_features.feature, selected_features.selected_option
+
+),
+
+final as (
+
+    select
+        grid.date,
+        grid.feature,
+        grid.selected_option,
+        cast(coalesce(enabled_organisations.org_count, 0) as {{ dbt.type_bigint() }}) as org_count,
+        cast(coalesce(enabled_organisations.active_user_count, 0) as {{ dbt.type_bigint() }}) as active_user_count
+    from grid
+    left join enabled_organisations
+        on grid.date = enabled_organisations.date
+        and grid.feature = enabled_organisations.feature
+        and grid.selected_option = enabled_organisations.selected_option
+
+)
+
+select * from final

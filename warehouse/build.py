@@ -1,0 +1,182 @@
+"""`build --db PATH [--target duckdb]`: `dbt build` into a fresh warehouse file, then swap it in.
+
+The module's rule: the live warehouse is replaced only by a build that fully passed.
+The build copies schema "01_RAW" of the live file into `<dir>/.build/<same name>`, runs
+`dbt build` (seeds, models, data tests and unit tests) against that copy and, only when
+everything passed, moves it over the live file with `os.replace`. A dashboard holding
+the live file open keeps reading the old one until it reconnects; a failed build leaves
+the previous warehouse serving and exits non-zero naming what failed.
+
+dbt runs in a subprocess so that its DuckDB connection is closed (and the file
+checkpointed) before the swap; its artifacts and logs go to `<dir>/.build/dbt/`, so
+concurrent builds of different warehouses do not share a target folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from warehouse.load import RAW_SCHEMA, quote_ident, quote_literal
+from warehouse.staging import (
+    WarehouseError,
+    exclusive_stage,
+    remove_database_file,
+    staging_dir,
+    swap_in,
+)
+
+PROJECT_DIR = Path(__file__).resolve().parent
+REQUIRED_RAW_TABLES = ("EVENT", "FEATURE", "USER")
+FAILED_STATUSES = {"error", "fail", "runtime error"}
+
+
+def copy_raw_schema(live_path: Path, stage: Path) -> dict[str, int]:
+    """Copy every table of schema 01_RAW from the live file into a new file at `stage`.
+
+    Returns rows per table. Raises WarehouseError when the live file has no raw data or
+    cannot be opened (e.g. another process holds it open for writing).
+    """
+    if not live_path.exists():
+        raise WarehouseError(
+            f"no warehouse at {live_path}: run `python -m warehouse load RAW_DIR --db {live_path}` first"
+        )
+    con = duckdb.connect(str(stage))
+    try:
+        try:
+            con.execute(f"attach {quote_literal(str(live_path))} as live_source (read_only)")
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open {live_path} to copy its raw data: {exc}") from exc
+        tables = [
+            name
+            for (name,) in con.execute(
+                "select table_name from duckdb_tables() "
+                "where database_name = 'live_source' and schema_name = ? order by table_name",
+                [RAW_SCHEMA],
+            ).fetchall()
+        ]
+        missing = [table for table in REQUIRED_RAW_TABLES if table not in tables]
+        if missing:
+            raise WarehouseError(
+                f"{live_path} has no raw table(s) {', '.join(missing)} in schema {RAW_SCHEMA}: "
+                "run `python -m warehouse load` first"
+            )
+        con.execute(f"create schema {quote_ident(RAW_SCHEMA)}")
+        copied = {}
+        for table in tables:
+            name = f"{quote_ident(RAW_SCHEMA)}.{quote_ident(table)}"
+            con.execute(f"create table {name} as select * from live_source.{name}")
+            (copied[table],) = con.execute(f"select count(*) from {name}").fetchone()
+        con.execute("detach live_source")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return copied
+
+
+def dbt_command(target: str, dbt_dir: Path, project_dir: Path) -> list[str]:
+    return [
+        sys.executable, "-c", "from dbt.cli.main import cli; cli()",
+        "--no-use-colors", "build",
+        "--project-dir", str(project_dir),
+        "--profiles-dir", str(project_dir),
+        "--target", target,
+        "--target-path", str(dbt_dir / "target"),
+        "--log-path", str(dbt_dir / "logs"),
+    ]  # fmt: skip
+
+
+def failure_summary(run_results_path: Path) -> list[str]:
+    """One line per failed dbt node (model, seed, data test, unit test) from run_results.json."""
+    try:
+        results = json.loads(run_results_path.read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return []
+    lines = []
+    for result in results:
+        if result.get("status") in FAILED_STATUSES:
+            message = " ".join((result.get("message") or "").split())
+            lines.append(f"  {result['status']}: {result['unique_id']}: {message[:400]}")
+    skipped = sum(1 for result in results if result.get("status") == "skipped")
+    if skipped:
+        lines.append(f"  ({skipped} nodes skipped because of the failures above)")
+    return lines
+
+
+def run_dbt(target: str, env: dict[str, str], dbt_dir: Path, project_dir: Path) -> None:
+    """Run `dbt build`, streaming its log; raise WarehouseError naming the failed nodes."""
+    run_results = dbt_dir / "target" / "run_results.json"
+    run_results.unlink(missing_ok=True)
+    proc = subprocess.run(dbt_command(target, dbt_dir, project_dir), env=env, check=False)
+    if proc.returncode != 0:
+        summary = failure_summary(run_results)
+        detail = "\n".join(summary) if summary else "  (see the dbt output above)"
+        raise WarehouseError(f"dbt build failed (exit {proc.returncode}):\n{detail}")
+
+
+def dbt_environment(**overrides: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+        **overrides,
+    }
+
+
+def build(db_path: Path, target: str = "duckdb", project_dir: Path = PROJECT_DIR) -> None:
+    """Build the warehouse at `db_path` from its raw schema and swap the result in.
+
+    With target "snowflake" dbt builds in Snowflake (credentials from the environment)
+    and no file is involved. Raises WarehouseError on any failure; the live file is
+    then untouched.
+    """
+    if target == "snowflake":
+        dbt_dir = PROJECT_DIR / "target" / "snowflake-build"
+        run_dbt(target, dbt_environment(ACCURX_DBT_TARGET=target), dbt_dir, project_dir)
+        return
+    db_path = db_path.resolve()
+    dbt_dir = staging_dir(db_path) / "dbt"
+    with exclusive_stage(db_path) as stage:
+        started = time.perf_counter()
+        copied = copy_raw_schema(db_path, stage)
+        print(
+            f"copied raw schema into {stage} in {time.perf_counter() - started:.1f}s "
+            f"({', '.join(f'{table} {rows:,}' for table, rows in copied.items())})",
+            flush=True,
+        )
+        env = dbt_environment(ACCURX_DUCKDB_PATH=str(stage), ACCURX_DBT_TARGET=target)
+        try:
+            run_dbt(target, env, dbt_dir, project_dir)
+        except BaseException:
+            remove_database_file(stage)
+            raise
+        swap_in(stage, db_path)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m warehouse build",
+        description="Run dbt build (seeds, models, data and unit tests) into a fresh copy of "
+        "the DuckDB warehouse and swap it in atomically when everything passed.",
+    )
+    parser.add_argument("--db", type=Path, help="DuckDB warehouse file (target duckdb)")
+    parser.add_argument("--target", default="duckdb", choices=["duckdb", "snowflake"])
+    parser.add_argument(
+        "--project-dir", type=Path, default=PROJECT_DIR,
+        help="dbt project folder (default: the warehouse package itself)",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.target == "duckdb" and args.db is None:
+        parser.error("--db is required with --target duckdb")
+    started = time.perf_counter()
+    build(args.db, args.target, args.project_dir.resolve())
+    where = f"{args.db} is live" if args.target == "duckdb" else "built in Snowflake"
+    print(f"build finished in {time.perf_counter() - started:.1f}s: {where}")
+    return 0

@@ -2,12 +2,12 @@
 
 How it works (nothing here needs changing to add a tab or a filter):
 
-- `render_page` builds the page for the URL's path and `?tab=`; it re-renders only when
-  that page changes (a filter change keeps the page, so focus and charts stay).
-- `sync_url_and_controls` keeps every URL-bound control and the query string equal:
-  a control changed by the user rewrites the query string (a browser history entry,
-  so back/forward work); a URL changed by back/forward, a pasted link or a callback
-  sets the controls. It is the only callback that writes URL-bound controls.
+- `render_page` builds the page from the URL (path, `?tab=` and every parameter): on
+  first load, a pasted link, back/forward, a tab link.
+- `write_controls_to_url` runs when a URL-bound control changes (by the user or by a
+  callback) and writes the query string, a new browser history entry. It also records
+  that query string as "already rendered", so render_page leaves the page alone: the
+  control's own dependants update it in place (no flicker, focus kept).
 
 How a tab registers its URL parameters:
 
@@ -19,10 +19,13 @@ How a tab registers its URL parameters:
 2. Parse and validate the value in the tab's callbacks with the helpers below
    (`parse_iso_date`, `parse_iso_week`, `parse_int`), showing a message in words for
    an invalid one. Don't "fix" the control from a data callback.
-3. To change a URL-bound value from a click (a bar, a card, a row), write the URL, not
-   the control: `Output(ids.URL, "search", allow_duplicate=True)` returning
-   `with_params(search, name=value)` (use `prevent_initial_call=True`). To go to a
-   customer's page link to `customer_href(id)` (grids: `common.col_customer`).
+3. To change a URL-bound value from a click (a bar, a card, a button), write the
+   control's value from that click callback (`Output(ids.X, "value")`, with
+   `prevent_initial_call=True` and a PreventUpdate unless `ctx.triggered` holds a real
+   click); the URL follows by itself. One callback per control: if two widgets set the
+   same control, handle both in that one callback. Never write `ids.URL` "search"
+   from a tab. To go to a customer's page, link to `customer_href(id)` (grids:
+   `common.col_customer`).
 
 Tabs link to each other with `/?tab=<key>`; parameters of one tab are not carried to
 another.
@@ -33,7 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from dash import ALL, Input, Output, State, callback, ctx, no_update
+from dash import ALL, Input, Output, State, callback, ctx
 from dash.exceptions import PreventUpdate
 
 from components import ids, layout
@@ -50,77 +53,45 @@ _ISO_WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
     Input(ids.URL, "search"),
     State(ids.PAGE_KEY, "data"),
 )
-def render_page(pathname, search, rendered_key):
-    """The page for the URL, unless that page is already shown."""
+def render_page(pathname, search, rendered):
+    """The page for the URL, unless it is already shown with exactly this query string
+    (which is the case when the URL was just written from the page's own controls)."""
     params = UrlParams.from_search(search)
     key = layout.page_key(pathname, params)
-    if key == rendered_key:
+    if rendered and rendered.get("key") == key and rendered.get("search") == (search or ""):
         raise PreventUpdate
-    return layout.page(pathname, params), key, layout.nav_links(key)
+    return layout.page(pathname, params), {"key": key, "search": search or ""}, layout.nav_links(key)
 
 
 @callback(
     Output(ids.URL, "search", allow_duplicate=True),
-    Output(ids.url_param_pattern("value", ALL), "value"),
-    Output(ids.url_param_pattern("date", ALL), "date"),
-    Output(ids.url_param_pattern("data", ALL), "data"),
-    Input(ids.URL, "search"),
+    Output(ids.PAGE_KEY, "data", allow_duplicate=True),
     Input(ids.url_param_pattern("value", ALL), "value"),
     Input(ids.url_param_pattern("date", ALL), "date"),
     Input(ids.url_param_pattern("data", ALL), "data"),
+    State(ids.URL, "search"),
+    State(ids.PAGE_KEY, "data"),
     prevent_initial_call=True,
 )
-def sync_url_and_controls(search, values, dates, datas):
-    """Query string -> controls when the URL changed, controls -> query string otherwise."""
-    controls = [
-        (item["id"]["param"], current)
-        for items, currents in (
-            (ctx.inputs_list[1], values), (ctx.inputs_list[2], dates), (ctx.inputs_list[3], datas),
-        )
-        for item, current in zip(items, currents)
-    ]
-    if ctx.triggered_id == ids.URL:
-        params = UrlParams.from_search(search)
-        updates = []
-        for items, currents in ((ctx.inputs_list[1], values), (ctx.inputs_list[2], dates),
-                                (ctx.inputs_list[3], datas)):
-            out = []
-            for item, current in zip(items, currents):
-                wanted = (params.get_list(item["id"]["param"]) if isinstance(current, list)
-                          else params.get(item["id"]["param"]))
-                out.append(no_update if _same(wanted, current) else wanted)
-            updates.append(out)
-        return no_update, *updates
-    return (
-        _search_for_controls(search, controls),
-        [no_update] * len(values), [no_update] * len(dates), [no_update] * len(datas),
-    )
+def write_controls_to_url(values, dates, datas, search, rendered):
+    """A URL-bound control changed: rewrite the query string (a new history entry).
 
-
-def _same(wanted, current) -> bool:
-    if wanted in (None, "", []) and current in (None, "", []):
-        return True
-    return wanted == current
-
-
-def _search_for_controls(search: str | None, controls: list[tuple[str, object]]):
+    Not when the controls were just inserted by render_page: they came from the URL."""
+    if not ctx.triggered or not rendered:
+        raise PreventUpdate
     params = UrlParams.from_search(search)
-    values: dict = {"tab": params.get("tab")}
-    for name, value in controls:
-        values[name] = value
-    new_search = to_search(values)
-    return no_update if new_search == (search or "") else new_search
+    wanted: dict = {"tab": params.get("tab")}
+    for items, currents in ((ctx.inputs_list[0], values), (ctx.inputs_list[1], dates),
+                            (ctx.inputs_list[2], datas)):
+        for item, current in zip(items, currents):
+            wanted[item["id"]["param"]] = current
+    new_search = to_search(wanted)
+    if new_search == (search or ""):
+        raise PreventUpdate
+    return new_search, {**rendered, "search": new_search}
 
 
 # ---------------------------------------------------------------- helpers for tab callbacks
-def with_params(search: str | None, **changes) -> str:
-    """The query string `search` with `changes` applied (None removes a parameter)."""
-    params = UrlParams.from_search(search)
-    values = {name: params.get_list(name) for name in params.names()}
-    values.update(changes)
-    return to_search(values)
-
-
 def customer_href(organisation_id) -> str:
     """The path of a customer's page."""
     return f"/customer/{organisation_id}"

@@ -168,7 +168,7 @@ THEME = go.layout.Template(
 def themed(fig: go.Figure, title: str | None = None, height: int | None = None) -> go.Figure:
     """Apply the house theme (and UK date ticks) to a figure; returns the same figure."""
     fig.update_layout(template=THEME, title_text=title, height=height)
-    fig.update_xaxes(hoverformat="%d %b %Y", selector=dict(type="date"))
+    fig.update_xaxes(hoverformat="%-d %b %Y", selector=dict(type="date"))
     return fig
 
 
@@ -198,12 +198,13 @@ def graph_config(filename: str) -> dict:
 def graph(graph_id, figure: go.Figure | None = None, filename: str = "chart",
           height: int | None = None) -> dcc.Graph:
     """A chart area; its callback should return `figure` and `config=graph_config(...)`."""
+    extra = {"style": {"height": f"{height}px"}} if height else {}
     return dcc.Graph(
         id=graph_id,
         figure=figure if figure is not None else empty_figure(),
         config=graph_config(filename),
-        style={"height": f"{height}px"} if height else None,
         className="chart",
+        **extra,
     )
 
 
@@ -315,6 +316,11 @@ def data_grid(name: str, frame: pd.DataFrame, columns: list[dict], file_name: st
     if page_size:
         options.update(pagination=True, paginationPageSize=page_size,
                        paginationPageSizeSelector=False)
+    style = {"width": "100%"}
+    if len(frame) <= 12 and not page_size:
+        options["domLayout"] = "autoHeight"
+    else:
+        style["height"] = f"{height}px"
     grid = dag.AgGrid(
         id=ids.grid(name),
         rowData=grid_rows(frame),
@@ -324,8 +330,8 @@ def data_grid(name: str, frame: pd.DataFrame, columns: list[dict], file_name: st
         dashGridOptions=options,
         columnSize="responsiveSizeToFit",
         csvExportParams={"fileName": f"{file_name}.csv"},
-        getRowId=f"params.data.{row_id}" if row_id else None,
-        style={"height": f"{height}px", "width": "100%"},
+        **({"getRowId": f"params.data.{row_id} + ''"} if row_id else {}),
+        style=style,
         className="data-grid",
     )
     header = html.Div(

@@ -43,3 +43,9 @@ def customers_with_access(as_of_date: dt.date, feature: str, selected_option: st
         "as_of_date": as_of_date, "week_start": week_start,
         "feature": feature, "selected_option": selected_option,
     })
+
+
+def all_trends() -> pd.DataFrame:
+    """date, feature, selected_option, org_count, active_user_count for every enabled option
+    on every export date where some organisation had it. Raises WarehouseError."""
+    return run_query(QUESTION, "all_trends")

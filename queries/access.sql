@@ -53,3 +53,10 @@ where d.date = :as_of_date
     and d.feature = :feature
     and d.selected_option = :selected_option
 order by o.organisation_name, d.organisation_id
+
+-- name: all_trends
+-- grain: one row per (export date, feature, enabled selected_option) with some organisation
+-- params: none
+select date, feature, selected_option, org_count, active_user_count
+from {presentation}.feature_access_daily
+order by feature, selected_option, date

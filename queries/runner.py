@@ -59,6 +59,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from config import Settings
@@ -249,8 +250,6 @@ class DuckDBBackend:
         return f"duckdb:{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
 
     def execute(self, sql: str, params: list[Any]) -> tuple[list[str], list[tuple]]:
-        import duckdb
-
         with self._lock:
             con = None
             timer = None
@@ -393,6 +392,7 @@ class Runner:
         self.settings = settings
         self.cache = cache
         self.backend = DuckDBBackend(settings) if settings.warehouse == "duckdb" else SnowflakeBackend(settings)
+        self._key_locks = [threading.Lock() for _ in range(32)]
 
     def sql_for(self, question: str, name: str) -> Statement:
         """The statement with the configured schema in place (raises KeyError if unknown)."""
@@ -418,15 +418,14 @@ class Runner:
             frame = self._cache_get(key)
             hit = frame is not None
             if not hit:
-                columns, rows = self.backend.execute(statement.sql, values)
-                if self.backend.identity() != identity:
-                    identity = self.backend.identity()
-                    key = hashlib.sha256(
-                        "\0".join([query_name, statement.sql, repr(values), identity]).encode()
-                    ).hexdigest()
-                    columns, rows = self.backend.execute(statement.sql, values)
-                frame = _normalise(columns, rows)
-                self._cache_set(key, frame)
+                # Single flight: parallel callbacks asking the same question wait for the
+                # first one's answer instead of all querying the warehouse.
+                with self._key_locks[int(key[:8], 16) % len(self._key_locks)]:
+                    frame = self._cache_get(key)
+                    hit = frame is not None
+                    if not hit:
+                        frame = self._execute_current(statement.sql, values, identity)
+                        self._cache_set(key, frame)
         except WarehouseError as exc:
             log.warning(json.dumps({
                 "query": query_name, "warehouse": self.backend.name,
@@ -442,6 +441,14 @@ class Runner:
             "cache": "hit" if hit else "miss", "rows": len(frame),
         }))
         return frame.copy()
+
+    def _execute_current(self, sql: str, values: list[Any], identity: str) -> pd.DataFrame:
+        """Execute; if the warehouse was rebuilt meanwhile, execute again on the new build
+        (the answer is cached under the identity read before the first attempt)."""
+        columns, rows = self.backend.execute(sql, values)
+        if self.backend.identity() != identity:
+            columns, rows = self.backend.execute(sql, values)
+        return _normalise(columns, rows)
 
     def _cache_get(self, key: str):
         if self.cache is None:

@@ -1,0 +1,46 @@
+"""`make bench`: measure, write results to benchmarks/results/, never assert.
+
+    python -m benchmarks.run [warehouse] [queries] [dashboard] [load]   (default: all)
+
+- warehouse: demo-scale generate, load and build wall time and peak memory.
+- queries:   latency of the dashboard's queries (one per question, for one organisation
+             and for all) against the presentation views, side by side in the same run
+             with the same answers from views over the raw JSON (the original design).
+- dashboard: first-load transfer size and time to first chart in headless chromium;
+             median callback time per tab, cold and cached.
+- load:      many simulated users replaying captured callbacks against gunicorn.
+
+Each part writes benchmarks/results/<part>.json with the machine it ran on; the
+summary in benchmarks/results/README.md is written by hand from those files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+from benchmarks.common import REPO_ROOT
+
+BENCH_DIR = REPO_ROOT / ".tmp" / "bench"
+PARTS = ("warehouse", "queries", "dashboard", "load")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("parts", nargs="*", choices=PARTS, help="parts to run (default: all)")
+    parser.add_argument("--scale", default="demo", choices=("small", "demo", "large"))
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    for part in args.parts or PARTS:
+        module = importlib.import_module(f"benchmarks.bench_{part}")
+        path = module.run(BENCH_DIR, scale=args.scale, seed=args.seed)
+        print(f"{part}: results in {Path(path).relative_to(REPO_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -23,6 +23,7 @@ from callbacks import (  # noqa: F401  (imported for their @callback registratio
     customer,
     entitlements,
     navigation,
+    period,
     unpaid,
     usage,
 )

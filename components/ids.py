@@ -82,6 +82,60 @@ USAGE_BODY = "usage-body"
 UNPAID_BODY = "unpaid-body"
 CHURN_BODY = "churn-body"
 
+# Filters shared by tabs 3-5: one URL name, one meaning, one ID (never two on one page).
+# `period`: "last-4-weeks" | "last-quarter" | "all" | "YYYY-MM-DD..YYYY-MM-DD" (whole ISO
+# weeks; see callbacks/period.py). `feature`: a feature name; absent = every feature.
+PERIOD = url_param("period", "data")
+FEATURE = url_param("feature")
+
+
+def period_preset(tab: str) -> dict:
+    """The preset buttons (last 4 weeks, last quarter, all) of `tab`'s period control."""
+    return {"type": "period-preset", "tab": tab}
+
+
+def period_range(tab: str) -> dict:
+    """The date-range picker of `tab`'s period control."""
+    return {"type": "period-range", "tab": tab}
+
+
+def period_note(tab: str) -> dict:
+    """The sentence under `tab`'s period control saying which weeks are shown."""
+    return {"type": "period-note", "tab": tab}
+
+
+# tab 3: usage leaderboard
+USAGE_METRIC = url_param("metric")
+USAGE_ORDER = url_param("order")  # "least" | "most"
+USAGE_TOP = url_param("top")
+USAGE_SUMMARY = "usage-summary"
+USAGE_CHART = "usage-chart"
+USAGE_LEADERBOARD_GRID = "usage-leaderboard"  # grid name
+USAGE_GO = "usage-go"  # dcc.Location (refresh="callback-nav") that opens a clicked customer
+
+# tab 4: unpaid usage
+UNPAID_REASON = url_param("reason")
+UNPAID_CUSTOMER = url_param("customer", "data")  # organisation id whose events are listed
+UNPAID_SUMMARY = "unpaid-summary"
+UNPAID_WEEKLY = "unpaid-weekly"
+UNPAID_BY_REASON = "unpaid-by-reason"
+UNPAID_CUSTOMERS_BODY = "unpaid-customers-body"
+UNPAID_CUSTOMERS_GRID = "unpaid-customers"  # grid name
+UNPAID_EVENTS_TITLE = "unpaid-events-title"
+UNPAID_EVENTS_BODY = "unpaid-events-body"
+UNPAID_EVENTS_GRID = "unpaid-events"  # grid name
+UNPAID_EVENTS_CLOSE = "unpaid-events-close"
+
+# tab 5: churn
+CHURN_COHORTS = url_param("cohorts")  # "all" | "new" | "censored"
+CHURN_SUMMARY = "churn-summary"
+CHURN_MONTHLY = "churn-monthly"
+CHURN_RETENTION = "churn-retention"
+CHURN_CANCELLATIONS_BODY = "churn-cancellations-body"
+CHURN_CANCELLATIONS_GRID = "churn-cancellations"  # grid name
+CHURN_DORMANT_BODY = "churn-dormant-body"
+CHURN_DORMANT_GRID = "churn-dormant"  # grid name
+
 # --- customer page (/customer/<id>)
 CUSTOMER_BODY = "customer-body"
 CUSTOMER_ID = "customer-id"  # dcc.Store: the id from the path

@@ -25,3 +25,14 @@ def data_extent() -> pd.DataFrame:
     """One row: first_export_date, last_export_date, latest_complete_date (may be NaT).
     Raises WarehouseError."""
     return run_query(QUESTION, "data_extent")
+
+
+def features() -> list[str]:
+    """Every feature name in the FEATURE exports, sorted. Raises WarehouseError."""
+    return run_query(QUESTION, "features")["feature"].tolist()
+
+
+def usage_week_extent() -> pd.DataFrame:
+    """One row: first_week, last_week (Mondays, NaT when there is no usage row): the weeks
+    the usage and unpaid-usage views cover. Raises WarehouseError."""
+    return run_query(QUESTION, "usage_week_extent")

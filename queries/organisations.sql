@@ -28,3 +28,17 @@ select
     max(o.last_export_date) as last_export_date,
     (select max(l.as_of_date) from {presentation}.latest_complete_date as l) as latest_complete_date
 from {presentation}.organisations as o
+
+-- name: features
+-- grain: one row per feature seen in any FEATURE export (contract names and any other)
+-- params: none
+select distinct feature
+from {presentation}.org_feature_weekly
+order by feature
+
+-- name: usage_week_extent
+-- grain: one row: the first and last week (Mondays) of org_feature_usage_weekly, which has
+--   a row for every week with an enabled day or a feature event (null when empty)
+-- params: none
+select min(week_start) as first_week, max(week_start) as last_week
+from {presentation}.org_feature_usage_weekly

@@ -1,1 +1,55 @@
-"""Callbacks of the customer page."""
+"""Callbacks of the customer page /customer/<id>. State: the id in the path, `weeks` in the URL."""
+
+from __future__ import annotations
+
+import pandas as pd
+from dash import Input, Output, callback, clientside_callback
+
+from callbacks.navigation import parse_int
+from components import customer as view
+from components import ids
+from components.common import error_state
+from queries import customer as customer_queries
+from queries import organisations
+from queries.runner import WarehouseError
+
+
+@callback(
+    Output(ids.CUSTOMER_BODY, "children"),
+    Input(ids.CUSTOMER_ID, "data"),
+    Input(ids.CUSTOMER_WEEKS, "value"),
+)
+def show_customer(organisation_id_text, weeks):
+    """Every section of the customer page, or a page saying there is no such customer."""
+    try:
+        organisation_id = parse_int(organisation_id_text, "customer id")
+    except ValueError:
+        return view.bad_id_page(f"“{organisation_id_text}” is not a customer id: ids are whole numbers.")
+    if organisation_id is None:
+        return view.bad_id_page("No customer id in the address.")
+    try:
+        found = organisations.organisation_by_id(organisation_id)
+        if found.empty:
+            return view.bad_id_page(f"There is no customer with id {organisation_id}.")
+        organisation = found.iloc[0]
+        since = view.period_start(pd.Timestamp(organisation["last_export_date"]).date(), weeks)
+        since_day = since or pd.Timestamp(organisation["first_export_date"]).date()
+        since_week = since_day - pd.Timedelta(days=since_day.weekday())
+        days = customer_queries.entitlement_days(organisation_id)
+        usage = customer_queries.usage_against_peers(organisation_id, since_week)
+        by_reason = customer_queries.unpaid_by_reason(organisation_id, since_day)
+        recent = customer_queries.recent_unpaid_events(organisation_id, since_day)
+        changes = customer_queries.entitlement_changes(organisation_id)
+    except WarehouseError as err:
+        return error_state(str(err))
+    if since is not None:
+        days = days[pd.to_datetime(days["date"]).dt.date >= since]
+        changes = changes[pd.to_datetime(changes["change_date"]).dt.date >= since]
+    return view.page(organisation, since, weeks, days, usage, by_reason, recent, changes)
+
+
+clientside_callback(
+    "function (clicks) { if (clicks) { window.print(); } }",
+    Input(ids.CUSTOMER_PRINT, "n_clicks"),
+    prevent_initial_call=True,
+)

@@ -203,16 +203,16 @@ def trend_figure(trend: pd.DataFrame, export_dates: pd.Series, feature: str, opt
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
                         subplot_titles=("Customers", "Active users"))
     colour = option_colour(option) if option_colour(option) != "#D9D9D9" else "#0072B2"
-    fig.add_trace(go.Scatter(x=data["date"], y=data["org_count"], mode="lines", name="Customers",
+    fig.add_trace(go.Scatter(x=data["date"], y=data["org_count"], mode="lines", name="Customers", showlegend=False,
                              line=dict(color=colour, width=2.5),
                              hovertemplate="%{x|%-d %b %Y}: %{y:,} customers<extra></extra>"), 1, 1)
     fig.add_trace(go.Scatter(x=data["date"], y=data["active_user_count"], mode="lines",
-                             name="Active users", line=dict(color="#E69F00", width=2.5),
+                             name="Active users", showlegend=False,
+                             line=dict(color="#E69F00", width=2.5),
                              hovertemplate="%{x|%-d %b %Y}: %{y:,} active users<extra></extra>"), 2, 1)
     _mark_date(fig, as_of)
     themed(fig, f"{feature} · {option}: customers and active users with access", height=520)
-    fig.update_layout(showlegend=False)
-    fig.update_yaxes(rangemode="tozero", tickformat=",d")
+    fig.update_yaxes(rangemode="tozero")
     fig.update_xaxes(tickformat="%-d %b %Y")
     return fig
 

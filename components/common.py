@@ -60,6 +60,15 @@ OPTION_COLOURS = {
     "On": "#009E73",
 }
 UNKNOWN_COLOUR = "#FFFFFF"
+# The unpaid-usage reasons of METRICS.md 4, in words for the page (and their order).
+REASON_LABELS = {
+    "no_entitlement_snapshot": "No entitlement export that day",
+    "accurx_staff": "Accurx staff acting for the customer",
+    "entitlement_changed_nearby": "Entitlement changed within 2 days",
+    "user_from_other_org": "User belongs to another organisation",
+    "legacy_client": "Old client version (does not enforce)",
+    "unexplained": "Unexplained",
+}
 FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 
 
@@ -150,26 +159,37 @@ def file_slug(*parts) -> str:
 THEME = go.layout.Template(
     layout=dict(
         font=dict(family=FONT_FAMILY, size=15, color="#212529"),
-        title=dict(font=dict(size=17), x=0, xanchor="left"),
+        title=dict(font=dict(size=17), x=0, xanchor="left", xref="paper",
+                   y=1, yref="container", yanchor="top", pad=dict(t=12)),
         colorway=list(OKABE_ITO),
         separators=".,",
         paper_bgcolor="white",
         plot_bgcolor="white",
-        margin=dict(l=60, r=20, t=50, b=50),
+        margin=dict(l=60, r=20, t=78, b=50),
         hoverlabel=dict(font_size=14),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+        # Below the chart: never over the title or subplot titles, and kept in a PNG.
+        legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="bottom", yref="container"),
         xaxis=dict(showgrid=False, linecolor="#6c757d", ticks="outside", automargin=True),
         yaxis=dict(gridcolor="#E5E5E5", zerolinecolor="#BDBDBD", automargin=True,
-                   rangemode="tozero", tickformat=",d"),
+                   rangemode="tozero", tickformat=","),
     )
 )
 
 
 def themed(fig: go.Figure, title: str | None = None, height: int | None = None) -> go.Figure:
-    """Apply the house theme (and UK date ticks) to a figure; returns the same figure."""
-    fig.update_layout(template=THEME, title_text=title, height=height)
-    fig.update_xaxes(hoverformat="%-d %b %Y", selector=dict(type="date"))
+    """Apply the house theme to a figure (room for the legend below when there is one);
+    returns the same figure."""
+    legend_shown = sum(1 for trace in fig.data if trace.showlegend is not False) > 1
+    fig.update_layout(template=THEME, title_text=title, height=height,
+                      showlegend=legend_shown,
+                      margin=dict(b=105 if legend_shown else 50))
     return fig
+
+
+def whole_number_ticks(fig: go.Figure, largest: float, axis: str = "x") -> None:
+    """Ticks 0, 1, 2... (not 0.5) on a count axis whose largest value is small."""
+    if largest < 8:
+        getattr(fig, f"update_{axis}axes")(dtick=1, tick0=0)
 
 
 def empty_figure(message: str = "") -> go.Figure:
@@ -282,6 +302,15 @@ def col_date(field: str, header: str, **extra) -> dict:
     }
 
 
+def col_datetime(field: str, header: str, **extra) -> dict:
+    """A column of 'YYYY-MM-DD HH:MM:SS' strings shown as '5 Apr 2026 14:03' (exported as is)."""
+    return {
+        "field": field, "headerName": header,
+        "valueFormatter": {"function": "params.value ? d3.timeFormat('%-d %b %Y %H:%M')(d3.timeParse('%Y-%m-%d %H:%M:%S')(params.value.slice(0, 19))) : ''"},
+        **extra,
+    }
+
+
 def col_customer(field: str = "organisation_name", header: str = "Customer",
                  id_field: str = "organisation_id", **extra) -> dict:
     """A customer's name linking to its page (see assets/dashAgGridComponentFunctions.js)."""
@@ -317,7 +346,8 @@ def data_grid(name: str, frame: pd.DataFrame, columns: list[dict], file_name: st
         options.update(pagination=True, paginationPageSize=page_size,
                        paginationPageSizeSelector=False)
     style = {"width": "100%"}
-    if len(frame) <= 12 and not page_size:
+    if len(frame) <= 12 or page_size:
+        # Every row in the page's flow: nothing hidden in an inner scroll area when printed.
         options["domLayout"] = "autoHeight"
     else:
         style["height"] = f"{height}px"

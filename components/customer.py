@@ -1,12 +1,295 @@
-"""The customer page (being built)."""
+"""The customer page, /customer/<id>: everything about one customer for a renewal meeting.
+
+Entitlement timeline, usage against customers with the same entitlement, active
+users, unpaid usage and entitlement changes. No names or e-mail addresses of users:
+users appear as counts (and as ids in the unpaid-event list). Prints to PDF cleanly
+(assets/03-print.css).
+"""
 
 from __future__ import annotations
 
-from dash import html
+import datetime as dt
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import dcc, html
+from plotly.subplots import make_subplots
 
 from components import ids
-from components.common import UrlParams, empty_state, section
+from components.common import (
+    GREY, OKABE_ITO, REASON_LABELS, UrlParams, col_date, col_datetime, col_text, data_grid,
+    empty_figure, empty_state, error_state, file_slug, fmt_date, fmt_int, graph_config,
+    loading, option_colour, ordered_options, section, themed, whole_number_ticks,
+)
+
+PERIODS = {"13": "Last 13 weeks", "26": "Last 26 weeks", "52": "Last 52 weeks", "": "All data"}
 
 
 def layout(organisation_id: str, params: UrlParams):
-    return section(f"Customer {organisation_id}", html.Div(empty_state("This page is being built."), id=ids.CUSTOMER_BODY))
+    weeks = params.get("weeks")
+    period = weeks if weeks in PERIODS else ""
+    return html.Div([
+        dcc.Store(id=ids.CUSTOMER_ID, data=organisation_id),
+        html.Div([
+            html.Div([
+                html.Label("Period", className="fw-semibold me-2"),
+                dbc.RadioItems(
+                    id=ids.CUSTOMER_WEEKS, value=period or None, inline=True,
+                    options=[{"label": label, "value": key or None} for key, label in PERIODS.items()],
+                ),
+            ], className="d-flex align-items-center flex-wrap"),
+            dbc.Button("Print / save as PDF", id=ids.CUSTOMER_PRINT, n_clicks=0, color="secondary",
+                       outline=True, size="sm"),
+        ], className="controls no-print justify-content-between"),
+        loading(html.Div(id=ids.CUSTOMER_BODY)),
+    ], className="customer-page")
+
+
+# ---------------------------------------------------------------- filled by callbacks
+def bad_id_page(message: str):
+    return html.Div([
+        error_state(message, title="Customer not found"),
+        html.P(["Find a customer on the ", dcc.Link("Entitlements tab", href="/?tab=entitlements"),
+                " (search by name or id)."]),
+    ])
+
+
+def period_start(last_export: dt.date, weeks: str | None) -> dt.date | None:
+    """The Monday starting the last `weeks` ISO weeks up to the last export (None: all)."""
+    if not weeks:
+        return None
+    last_monday = last_export - dt.timedelta(days=last_export.weekday())
+    return last_monday - dt.timedelta(weeks=int(weeks) - 1)
+
+
+def header(organisation: pd.Series, days: pd.DataFrame, changes: pd.DataFrame,
+           unpaid: pd.DataFrame, since: dt.date | None):
+    """Name, id, region, data extent and the current options."""
+    latest = (days.sort_values("date").groupby("feature").tail(1)
+              if len(days) else days)
+    badges = [
+        html.Span(
+            [html.Strong(f"{row.feature}: "), row.selected_option,
+             html.Span(f" (on {fmt_date(row.date)})", className="small")],
+            className="badge rounded-pill me-2 mb-1 text-wrap",
+            style={"background": option_colour(row.selected_option),
+                   "color": "#fff" if row.selected_option not in ("Off", "SMS Lite") else "#212529",
+                   "fontSize": ".95rem", "fontWeight": 400},
+        )
+        for row in latest.sort_values("feature").itertuples()
+    ]
+    period_text = f"since {fmt_date(since)}" if since else "in all the data"
+    facts = html.Dl([
+        html.Dt("Customer id"), html.Dd(str(organisation["organisation_id"])),
+        html.Dt("Region"), html.Dd(organisation["region"] if pd.notna(organisation["region"]) else "Unknown"),
+        html.Dt("In the exports"), html.Dd(f"{fmt_date(organisation['first_export_date'])} to "
+                                           f"{fmt_date(organisation['last_export_date'])}"),
+        html.Dt("Entitlement changes"), html.Dd(f"{fmt_int(len(changes))} {period_text}"),
+        html.Dt("Unpaid feature events"), html.Dd(f"{fmt_int(unpaid['events'].sum() if len(unpaid) else 0)} {period_text}"),
+    ])
+    return html.Section([
+        html.H1(organisation["organisation_name"], className="page-title mb-2"),
+        html.Div([html.Span("Latest known options: ", className="fw-semibold me-1"), *badges]
+                 if badges else "No feature is known for this customer.", className="mb-3"),
+        facts,
+    ], className="page-section customer-header")
+
+
+def _runs(days: pd.DataFrame) -> pd.DataFrame:
+    """Consecutive known days with the same option, per feature (a gap ends a run)."""
+    if days.empty:
+        return pd.DataFrame(columns=["feature", "selected_option", "start", "end"])
+    frame = days.assign(date=pd.to_datetime(days["date"])).sort_values(["feature", "date"])
+    new_run = (
+        (frame["feature"] != frame["feature"].shift())
+        | (frame["selected_option"] != frame["selected_option"].shift())
+        | (frame["date"] - frame["date"].shift() != pd.Timedelta(days=1))
+    )
+    frame = frame.assign(run=new_run.cumsum())
+    return (frame.groupby("run")
+            .agg(feature=("feature", "first"), selected_option=("selected_option", "first"),
+                 start=("date", "min"), end=("date", "max"))
+            .reset_index(drop=True))
+
+
+def timeline_figure(days: pd.DataFrame, name: str) -> go.Figure:
+    """One row per feature; bars coloured by option over the known days (gaps = unknown)."""
+    runs = _runs(days)
+    if runs.empty:
+        return empty_figure("No entitlement is known in this period.")
+    features = sorted(runs["feature"].unique(), reverse=True)
+    fig = go.Figure()
+    for option in ordered_options(runs["selected_option"]):
+        rows = runs[runs["selected_option"] == option]
+        duration_ms = ((rows["end"] - rows["start"]).dt.days + 1) * 86_400_000
+        fig.add_trace(go.Bar(
+            y=rows["feature"], x=duration_ms, base=rows["start"], orientation="h", name=option,
+            marker=dict(color=option_colour(option), line=dict(color="#6c757d", width=0.5)),
+            customdata=list(zip(rows["start"].dt.strftime("%-d %b %Y"),
+                                rows["end"].dt.strftime("%-d %b %Y"),
+                                (rows["end"] - rows["start"]).dt.days + 1)),
+            hovertemplate=f"{option}<br>" + "%{customdata[0]} – %{customdata[1]} "
+                          "(%{customdata[2]} days)<extra>%{y}</extra>",
+        ))
+    themed(fig, f"Entitlements over time<br><sup>{name}</sup>", height=140 + 55 * len(features))
+    fig.update_layout(barmode="overlay", bargap=0.35, legend_title_text="Option")
+    fig.update_xaxes(type="date", tickformat="%-d %b %Y")
+    fig.update_yaxes(categoryorder="array", categoryarray=features, tickformat=None, rangemode=None)
+    return fig
+
+
+def usage_figure(usage: pd.DataFrame, name: str) -> go.Figure:
+    """Weekly events per feature (solid) against the median of customers with the same
+    feature and option that week (dashed)."""
+    if usage.empty:
+        return empty_figure("No feature was enabled or used in this period.")
+    features = sorted(usage["feature"].unique())
+    fig = make_subplots(rows=len(features), cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=features)
+    for row, feature in enumerate(features, start=1):
+        data = usage[usage["feature"] == feature].sort_values("week_start")
+        option = data["option"].fillna("unknown")
+        fig.add_trace(go.Scatter(
+            x=data["week_start"], y=data["events"], mode="lines+markers", name=name,
+            legendgroup="customer", showlegend=row == 1, line=dict(color=OKABE_ITO[0], width=2.5),
+            marker=dict(size=5), customdata=option,
+            hovertemplate="Week of %{x|%-d %b %Y}: %{y:,} events (option %{customdata})<extra></extra>",
+        ), row, 1)
+        fig.add_trace(go.Scatter(
+            x=data["week_start"], y=data["peer_median_events"], mode="lines",
+            name="Median of customers with the same option", legendgroup="peers",
+            showlegend=row == 1, line=dict(color=OKABE_ITO[1], width=2, dash="dash"),
+            customdata=list(zip(option, data["peer_count"].fillna(0).astype(int))),
+            hovertemplate="Week of %{x|%-d %b %Y}: median %{y:,.1f} events of "
+                          "%{customdata[1]} customers with %{customdata[0]}<extra></extra>",
+        ), row, 1)
+    themed(fig, f"Weekly feature events against similar customers<br><sup>{name}</sup>",
+           height=170 + 210 * len(features))
+    fig.update_xaxes(tickformat="%-d %b %Y")
+    fig.update_yaxes(rangemode="tozero")
+    return fig
+
+
+def users_figure(usage: pd.DataFrame, name: str) -> go.Figure:
+    """Active users of the customer per week, and users who sent each feature's events."""
+    if usage.empty:
+        return empty_figure("No feature was enabled or used in this period.")
+    fig = go.Figure()
+    active = usage.groupby("week_start", as_index=False)["users_with_access"].max()
+    fig.add_trace(go.Scatter(
+        x=active["week_start"], y=active["users_with_access"], mode="lines", name="Active users",
+        line=dict(color=GREY, width=3),
+        hovertemplate="Week of %{x|%-d %b %Y}: %{y:,} active users<extra></extra>",
+    ))
+    for index, feature in enumerate(sorted(usage["feature"].unique())):
+        data = usage[usage["feature"] == feature].sort_values("week_start")
+        fig.add_trace(go.Scatter(
+            x=data["week_start"], y=data["active_users"], mode="lines",
+            name=f"Users sending {feature} events", line=dict(color=OKABE_ITO[index % 6], width=2),
+            hovertemplate="Week of %{x|%-d %b %Y}: %{y:,} users<extra>" + feature + "</extra>",
+        ))
+    themed(fig, f"Users per week<br><sup>{name}</sup>", height=380)
+    fig.update_xaxes(tickformat="%-d %b %Y")
+    return fig
+
+
+def unpaid_figure(by_reason: pd.DataFrame, name: str) -> go.Figure:
+    """Unpaid feature events by reason (stacked by feature)."""
+    if by_reason.empty:
+        return empty_figure("No unpaid feature use in this period.")
+    reasons = (by_reason.groupby("reason")["events"].sum().sort_values().index.tolist())
+    fig = go.Figure()
+    for index, feature in enumerate(sorted(by_reason["feature"].unique())):
+        data = by_reason[by_reason["feature"] == feature].set_index("reason").reindex(reasons)
+        fig.add_trace(go.Bar(
+            y=[REASON_LABELS.get(r, r) for r in reasons], x=data["events"].fillna(0), orientation="h",
+            name=feature, marker_color=OKABE_ITO[(index + 2) % 6],
+            hovertemplate="%{y}: %{x:,} events<extra>" + feature + "</extra>",
+        ))
+    themed(fig, f"Unpaid feature events by reason<br><sup>{name}</sup>", height=140 + 45 * len(reasons))
+    fig.update_layout(barmode="stack")
+    whole_number_ticks(fig, by_reason.groupby("reason")["events"].sum().max())
+    fig.update_yaxes(tickformat=None, rangemode=None)
+    return fig
+
+
+def _confirmation(change_type: str, is_confirmed) -> str:
+    if change_type != "cancellation":
+        return ""
+    if is_confirmed is None or pd.isna(is_confirmed):
+        return "provisional"
+    return "confirmed" if bool(is_confirmed) else "reversed within 28 days"
+
+
+def _chart(graph_id: str, figure: go.Figure, filename: str) -> dcc.Graph:
+    return dcc.Graph(id=graph_id, figure=figure, config=graph_config(filename), className="chart")
+
+
+def page(organisation: pd.Series, since: dt.date | None, weeks: str | None, days: pd.DataFrame,
+         usage: pd.DataFrame, by_reason: pd.DataFrame, recent: pd.DataFrame,
+         changes: pd.DataFrame):
+    """The whole customer page for the period starting `since` (None: all data)."""
+    name = str(organisation["organisation_name"])
+    organisation_id = organisation["organisation_id"]
+    period = PERIODS.get(weeks or "", "All data").lower()
+    slug = lambda what: file_slug("customer", organisation_id, what, weeks and f"{weeks}w")  # noqa: E731
+    recent_rows = recent.assign(reason=recent["reason"].map(lambda r: REASON_LABELS.get(r, r)))
+    return html.Div([
+        header(organisation, days, changes, by_reason, since),
+        section(
+            "Entitlement timeline",
+            _chart(ids.CUSTOMER_TIMELINE, timeline_figure(days, name), slug("entitlements")),
+            subtitle="Each bar is a run of known days with one option; a gap is a day without an "
+                     "export for this customer (nothing is guessed).",
+        ),
+        section(
+            "Usage against customers with the same entitlement",
+            _chart(ids.CUSTOMER_USAGE, usage_figure(usage, name), slug("usage")),
+            subtitle="Feature events per ISO week (unpaid ones included). The dashed line is the "
+                     "median of all customers with the same feature and option that week (on "
+                     "their last known day of the week), this customer included.",
+            class_name="print-break",
+        ),
+        section(
+            "Users",
+            _chart(ids.CUSTOMER_USERS, users_figure(usage, name), slug("users")),
+            subtitle="Active users: users with status Active in the customer's user export on its "
+                     "last known day of the week (shown for weeks with an enabled feature). No "
+                     "names or e-mail addresses are shown.",
+        ),
+        section(
+            "Unpaid usage",
+            _chart(ids.CUSTOMER_UNPAID, unpaid_figure(by_reason, name), slug("unpaid_by_reason")),
+            html.H3("Latest unpaid events", className="h6 mt-3"),
+            data_grid(
+                ids.CUSTOMER_UNPAID_GRID, recent_rows[[
+                    "event_timestamp", "event_name", "feature", "required_options", "org_option",
+                    "reason", "user_id"]],
+                [col_datetime("event_timestamp", "Time", minWidth=170), col_text("event_name", "Event"),
+                 col_text("feature", "Feature"), col_text("required_options", "Needs"),
+                 col_text("org_option", "Customer's option"), col_text("reason", "Reason", minWidth=280),
+                 col_text("user_id", "User id")],
+                file_name=slug("unpaid_events"), page_size=20,
+            ) if len(recent) else empty_state(f"No unpaid feature use ({period})."),
+            subtitle=f"Feature events the customer's entitlement did not allow ({period}), by the "
+                     "first reason that applies. At most the latest 200 events are listed.",
+            class_name="print-break",
+        ),
+        section(
+            "Entitlement changes",
+            data_grid(
+                ids.CUSTOMER_CHANGES_GRID, changes.assign(is_confirmed=[
+                    _confirmation(change, confirmed)
+                    for change, confirmed in zip(changes["change_type"], changes["is_confirmed"])]),
+                [col_date("change_date", "Date"), col_text("feature", "Feature"),
+                 col_text("change_type", "Change"), col_text("from_option", "From"),
+                 col_text("to_option", "To"), col_text("is_confirmed", "Cancellation")],
+                file_name=slug("changes"),
+            ) if len(changes) else empty_state(f"No entitlement change ({period})."),
+            subtitle="Comparing consecutive known days. A cancellation is confirmed when the "
+                     "feature stays off for the 28 days after it, provisional while the data does "
+                     "not reach 28 days past it.",
+        ),
+    ])
+

@@ -47,7 +47,7 @@ def test_every_callback_module_registers_on_each_app(app):
     assert len(app.callback_map) == len(callbacks._CALLBACK_MAP) > 0
     assert set(second.callback_map) == set(app.callback_map)
     names = {cb["callback"].__name__ for cb in app.callback_map.values()}
-    assert {"render_page", "sync_url_and_controls", "export_grid_csv"} <= names
+    assert {"render_page", "write_controls_to_url", "export_grid_csv"} <= names
 
 
 @pytest.mark.parametrize("name,page", list(_pages()), ids=[n for n, _ in _pages()])

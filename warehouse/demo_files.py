@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,16 +80,18 @@ def _write_csv(table: pa.Table, path: Path, gzip: bool = False) -> None:
 
 def _write_by_month(table: pa.Table, month: np.ndarray, out_dir: Path, stem: str,
                     gzip_first: bool = False) -> list[str]:
-    """One file per month: `month` (sorted) gives each row's month code."""
-    written = []
+    """One file per month: `month` (sorted) gives each row's month code. Files are written
+    on two threads (pyarrow releases the GIL); each file's bytes do not depend on it."""
     bounds = np.flatnonzero(np.diff(month)) + 1
     starts, ends = np.r_[0, bounds], np.r_[bounds, len(month)]
+    jobs = []
     for i, (lo, hi) in enumerate(zip(starts, ends)):
         gzip = gzip_first and i == 0
         path = out_dir / f"{stem}_{_month_name(month[lo])}.csv{'.gz' if gzip else ''}"
-        _write_csv(table.slice(lo, hi - lo), path, gzip=gzip)
-        written.append(path.name)
-    return written
+        jobs.append((table.slice(lo, hi - lo), path, gzip))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda job: _write_csv(*job), jobs))
+    return [path.name for _, path, _ in jobs]
 
 
 def _interleave(clean: pa.Table, clean_key: np.ndarray, extra: pa.Table, extra_key: np.ndarray,
@@ -330,62 +333,70 @@ def user_payload_dict(world: World, user: int, day: int) -> dict:
     }
 
 
-def _user_payload_parts(world: World) -> tuple[pa.Array, pa.Array]:
-    """Per user, the payload text before and after organisationId (with status, the only
-    keys that change from day to day); "after" ends with the opening quote of status."""
-    before, after = [], []
-    for user in range(len(world.users)):
-        body = user_payload_dict(world, user, 0)
-        text = json.dumps(body, separators=(",", ":"))
-        head, tail = text.split(f'"organisationId":{body["organisationId"]},', 1)
-        before.append(head + '"organisationId":')
-        after.append("," + tail[: -len(f'"status":"{body["status"]}"}}')] + '"status":"')
-    return pa.array(before, pa.string()), pa.array(after, pa.string())
+def _dictionary(codes: np.ndarray, values: list[str]) -> pa.DictionaryArray:
+    """A text column stored as `values[codes]` without materialising each row's text."""
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)),
+                                          pa.array(values, pa.string()))
+
+
+def _text_table(columns: dict[str, list[str]]) -> pa.Table:
+    """A few literal rows with the same (dictionary-encoded) columns as the big tables."""
+    n = len(next(iter(columns.values())))
+    return pa.Table.from_arrays(
+        [_dictionary(np.arange(n), values) if name != "FILE_ROW_NO" else pa.array(values, pa.int64())
+         for name, values in columns.items()], names=list(columns))
 
 
 def write_users(world: World, out_dir: Path, faults: list[FaultRow]) -> tuple[list[str], int]:
     """user_YYYY-MM.csv (one row per existing user per USER export day, by day then user)
     and user_redelivered_<day>.csv.gz (one day's export delivered again, identical content
-    under another FILENAME and a later FILE_LOADED_DAY). Returns (file names, clean rows)."""
+    under another FILENAME and a later FILE_LOADED_DAY). Returns (file names, clean rows).
+
+    A row's payload varies only with the user's organisation and status, so each distinct
+    (user, organisation, status) payload is rendered once and rows refer to it."""
     users, exports, cal = world.users, world.exports, world.calendar
-    n_days = cal.n_days
+    n_days, n_orgs = cal.n_days, len(world.orgs)
     days = np.arange(n_days)
     day, user = np.nonzero((users.created[None, :] <= days[:, None]) & exports.user_day[:, None])
     first_row = np.searchsorted(day, day)
     per_day = np.bincount(day, minlength=n_days)
-    iso = pa.array([cal.iso(d) for d in range(n_days + REDELIVERY_DELAY_DAYS + 7)], pa.string())
-    filenames = pa.array([f"user_export_{cal.iso(d)}.json" for d in range(n_days)], pa.string())
-    before, after = _user_payload_parts(world)
-    statuses = pa.array(STATUSES, pa.string())
-    org_text = pc.cast(pa.array(world.orgs.ids[users.org_on(user, day)]), pa.string())
-    payload = pc.binary_join_element_wise(
-        before.take(user), org_text, after.take(user),
-        statuses.take(users.status_on(user, day)), pa.scalar('"}'), "")
-    clean = pa.table({
-        "EXPORT_DATE": iso.take(day), "FILENAME": filenames.take(day),
-        "FILE_ROW_NO": pa.array(np.arange(len(day)) - first_row + 1, pa.int64()),
-        "FILE_LOADED_DAY": iso.take(exports.loaded_day[day]), "PAYLOAD": payload,
-    })
-    extra = pa.table({
-        "EXPORT_DATE": pa.array([f.text["EXPORT_DATE"] for f in faults], pa.string()),
-        "FILENAME": pa.array([filenames[f.day].as_py() for f in faults], pa.string()),
-        "FILE_ROW_NO": pa.array([int(per_day[f.day]) + 1 + i for i, f in enumerate(faults)],
-                                pa.int64()),
-        "FILE_LOADED_DAY": pa.array([f.text["FILE_LOADED_DAY"] for f in faults], pa.string()),
-        "PAYLOAD": pa.array([f.text["PAYLOAD"] for f in faults], pa.string()),
+    state = (user.astype(np.int64) * n_orgs + users.org_on(user, day)) * len(STATUSES) \
+        + users.status_on(user, day)
+    distinct, payload_code = np.unique(state, return_inverse=True)
+    payloads = []
+    for code in distinct.tolist():
+        rest, status = divmod(code, len(STATUSES))
+        u, org = divmod(rest, n_orgs)
+        body = user_payload_dict(world, u, 0)
+        body["organisationId"] = int(world.orgs.ids[org])
+        body["status"] = STATUSES[status]
+        payloads.append(json.dumps(body, separators=(",", ":")))
+    iso = [cal.iso(d) for d in range(n_days + REDELIVERY_DELAY_DAYS + 7)]
+    filenames = [f"user_export_{cal.iso(d)}.json" for d in range(n_days)]
+    clean = pa.Table.from_arrays([
+        _dictionary(day, iso), _dictionary(day, filenames),
+        pa.array(np.arange(len(day)) - first_row + 1, pa.int64()),
+        _dictionary(exports.loaded_day[day], iso), _dictionary(payload_code, payloads),
+    ], names=["EXPORT_DATE", "FILENAME", "FILE_ROW_NO", "FILE_LOADED_DAY", "PAYLOAD"])
+    extra = _text_table({
+        "EXPORT_DATE": [f.text["EXPORT_DATE"] for f in faults],
+        "FILENAME": [filenames[f.day] for f in faults],
+        "FILE_ROW_NO": [int(per_day[f.day]) + 1 + i for i, f in enumerate(faults)],
+        "FILE_LOADED_DAY": [f.text["FILE_LOADED_DAY"] for f in faults],
+        "PAYLOAD": [f.text["PAYLOAD"] for f in faults],
     })
     # Faults keep increasing FILE_ROW_NO numbers, so they go last within their day.
     table, row_day = _interleave(clean, day, extra, np.array([f.day for f in faults], np.int64))
     written = _write_by_month(table, _month_codes(world, row_day), out_dir, "user")
 
     redelivered = exports.special_days["redelivered"]
-    lo = int(np.searchsorted(day, redelivered))
-    again = clean.slice(lo, int(per_day[redelivered]))
-    n = len(again)
-    again = again.set_column(1, "FILENAME", pa.array(
-        [f"user_export_{cal.iso(redelivered)}_redelivery.json"] * n, pa.string()))
-    again = again.set_column(3, "FILE_LOADED_DAY", pa.array(
-        [cal.iso(redelivered + REDELIVERY_DELAY_DAYS)] * n, pa.string()))
+    lo, n = int(np.searchsorted(day, redelivered)), int(per_day[redelivered])
+    zeros = np.zeros(n, dtype=np.int64)
+    again = clean.slice(lo, n)
+    again = again.set_column(1, "FILENAME", _dictionary(
+        zeros, [f"user_export_{cal.iso(redelivered)}_redelivery.json"]))
+    again = again.set_column(3, "FILE_LOADED_DAY", _dictionary(
+        zeros, [cal.iso(redelivered + REDELIVERY_DELAY_DAYS)]))
     path = out_dir / f"user_redelivered_{cal.iso(redelivered)}.csv.gz"
     _write_csv(again, path, gzip=True)
     return written + [path.name], len(day) + n

@@ -22,8 +22,8 @@ from callbacks import (  # noqa: F401  (imported for their @callback registratio
     common,
     customer,
     entitlements,
+    filters,
     navigation,
-    period,
     unpaid,
     usage,
 )

@@ -1,4 +1,5 @@
-"""The period control of the Usage and Unpaid usage tabs (components/period.py).
+"""Filters shared by tabs 3-5 (components/filters.py): the feature dropdown's choices and
+the period control of the Usage and Unpaid usage tabs.
 
 Rule: the URL-bound store ids.PERIOD is the period's only state. The preset buttons and
 the date-range picker write it (`choose_period`, one callback for both, as the URL
@@ -18,7 +19,14 @@ from dash.exceptions import PreventUpdate
 
 from components import ids
 from components.common import error_state, fmt_date, iso_week_label
-from components.period import CUSTOM, DEFAULT_PRESET, PRESETS, RANGE_SEPARATOR, preset_of
+from components.filters import (
+    CUSTOM,
+    DEFAULT_PRESET,
+    PRESETS,
+    RANGE_SEPARATOR,
+    feature_options,
+    preset_of,
+)
 from queries import organisations
 from queries.runner import WarehouseError
 
@@ -205,3 +213,15 @@ def choose_period(presets, starts, ends, current):
     if shown is not None and (start, end) == shown.picker_dates:
         raise PreventUpdate
     return f"{start}{RANGE_SEPARATOR}{end}"
+
+
+@callback(
+    Output(ids.FEATURE, "options"),
+    Input(ids.FEATURE, "value"),
+)
+def fill_feature_options(chosen):
+    """The feature choices of whichever tab shows the dropdown (features in the data)."""
+    try:
+        return feature_options(organisations.features(), chosen)
+    except WarehouseError:
+        return feature_options([], chosen)  # the tab's own areas show the error

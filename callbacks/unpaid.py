@@ -1,1 +1,225 @@
-"""Callbacks of the Unpaid usage tab (none yet: the tab is a placeholder)."""
+"""Callbacks of tab 4, Unpaid usage. State in the URL: period, feature, reason, customer.
+
+`customer` (a URL-bound store) is the customer whose events are listed: a click on a
+row of the customers grid sets it, the Close button clears it (one callback).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dash import Input, Output, State, callback, ctx
+from dash.exceptions import PreventUpdate
+
+from callbacks.filters import Period, current_period
+from callbacks.navigation import parse_int
+from components import ids
+from components import unpaid as view
+from components.common import empty_figure, empty_state, error_state, graph_config
+from queries import organisations
+from queries import unpaid as unpaid_queries
+from queries.runner import WarehouseError
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The tab's validated filters; `period` is None when the warehouse has no usage."""
+
+    period: Period | None
+    feature: str | None
+    reason: str | None
+
+    def title(self, what: str) -> str:
+        return view.figure_title(what, self.feature, self.reason, self.period.label())
+
+    def file_name(self, kind: str, *extra) -> str:
+        return view.file_name(kind, self.feature, self.reason, self.period.file_part(), *extra)
+
+
+class NothingToShow(Exception):
+    """A valid question with no answer; `str()` says why, for an empty state."""
+
+
+def validate(period_value, feature, reason) -> Filters:
+    """The filters checked against the data. Raises ValueError with a sentence,
+    NothingToShow when the period has no data, WarehouseError from the warehouse."""
+    features = organisations.features()
+    if feature and feature not in features:
+        raise ValueError(f"There is no feature “{feature}” in the data; choose one of "
+                         f"{', '.join(features)} (or every feature).")
+    if reason and reason not in view.REASONS and reason not in unpaid_queries.reasons():
+        raise ValueError(f"“{reason}” is not a reason; choose one of "
+                         f"{', '.join(view.REASONS)} (or every reason).")
+    period = current_period(period_value)
+    if period is None:
+        raise NothingToShow("The warehouse has no usage yet, so there is no unpaid usage either.")
+    if not period.overlaps_data:
+        raise NothingToShow(f"No usage in {period.label()}: choose a period inside the weeks "
+                            "the data covers (see under the period).")
+    return Filters(period, feature or None, reason or None)
+
+
+@callback(
+    Output(ids.UNPAID_REASON, "options"),
+    Input(ids.UNPAID_REASON, "value"),
+)
+def fill_reason_options(reason):
+    """Reason choices (an unknown value from a link stays, to be explained)."""
+    try:
+        return view.reason_options(unpaid_queries.reasons(), reason)
+    except WarehouseError:
+        return view.reason_options([], reason)
+
+
+@callback(
+    Output(ids.UNPAID_SUMMARY, "children"),
+    Output(ids.UNPAID_WEEKLY, "figure"),
+    Output(ids.UNPAID_WEEKLY, "config"),
+    Input(ids.PERIOD, "data"),
+    Input(ids.FEATURE, "value"),
+    Input(ids.UNPAID_REASON, "value"),
+)
+def show_unpaid_overview(period_value, feature, reason):
+    """How often: the period's totals and the weekly events, share and customers."""
+    config = graph_config("unpaid_weekly")
+    try:
+        filters = validate(period_value, feature, reason)
+        weekly = unpaid_queries.weekly_overview(filters.period.start_week, filters.period.end_week,
+                                                filters.feature, filters.reason)
+    except NothingToShow as why:
+        return empty_state(str(why)), empty_figure("No data in this period"), config
+    except ValueError as err:
+        return error_state(str(err), title="Check the filters"), empty_figure("Check the filters above."), config
+    except WarehouseError as err:
+        return error_state(str(err)), empty_figure("The warehouse could not answer."), config
+    if weekly.empty:
+        return empty_state("No usage at all in this period."), empty_figure("No usage in this period"), config
+    summary = view.overview_cards(weekly)
+    if not weekly["unpaid_events"].sum():
+        summary = [summary, empty_state("No unpaid events in this period with these filters: "
+                                        "every feature event was allowed by the customer's plan.")]
+    return (summary, view.weekly_figure(weekly, filters.title("Unpaid usage per week")),
+            graph_config(filters.file_name("unpaid_weekly")))
+
+
+@callback(
+    Output(ids.UNPAID_BY_REASON, "figure"),
+    Output(ids.UNPAID_BY_REASON, "config"),
+    Output(ids.UNPAID_REASON_NOTES, "children"),
+    Input(ids.PERIOD, "data"),
+    Input(ids.FEATURE, "value"),
+    Input(ids.UNPAID_REASON, "value"),
+)
+def show_unpaid_reasons(period_value, feature, reason):
+    """Why: unpaid events per week stacked by reason, and each reason's total in words."""
+    config = graph_config("unpaid_by_reason")
+    try:
+        filters = validate(period_value, feature, reason)
+        by_reason = unpaid_queries.weekly_by_reason(filters.period.start_week, filters.period.end_week,
+                                                    filters.feature, filters.reason)
+    except NothingToShow:
+        return empty_figure("No data in this period"), config, view.reason_notes(None)
+    except ValueError:
+        return empty_figure("Check the filters above."), config, view.reason_notes(None)
+    except WarehouseError as err:
+        return empty_figure("The warehouse could not answer."), config, error_state(str(err))
+    totals = by_reason.groupby("reason")["events"].sum()
+    if by_reason.empty:
+        return (empty_figure("No unpaid events in this period with these filters"), config,
+                view.reason_notes(totals))
+    return (view.reasons_figure(by_reason, filters.title("Unpaid events by reason")),
+            graph_config(filters.file_name("unpaid_by_reason")), view.reason_notes(totals))
+
+
+@callback(
+    Output(ids.UNPAID_CUSTOMERS_BODY, "children"),
+    Input(ids.PERIOD, "data"),
+    Input(ids.FEATURE, "value"),
+    Input(ids.UNPAID_REASON, "value"),
+    Input(ids.UNPAID_CUSTOMER, "data"),
+)
+def show_unpaid_customers(period_value, feature, reason, customer):
+    """Who: customers ranked by unpaid events (the chosen one highlighted)."""
+    try:
+        filters = validate(period_value, feature, reason)
+        customers = unpaid_queries.customers_ranked(filters.period.start_week, filters.period.end_day,
+                                                    filters.feature, filters.reason)
+    except NothingToShow as why:
+        return empty_state(str(why))
+    except ValueError as err:
+        return error_state(str(err), title="Check the filters")
+    except WarehouseError as err:
+        return error_state(str(err))
+    if customers.empty:
+        return empty_state("No customer had unpaid events in this period with these filters.")
+    try:
+        selected = parse_int(customer, "customer id")
+    except ValueError:
+        selected = None
+    return view.customers_grid(customers, filters.file_name("unpaid_customers"), selected)
+
+
+@callback(
+    Output(ids.UNPAID_EVENTS_TITLE, "children"),
+    Output(ids.UNPAID_EVENTS_BODY, "children"),
+    Output(ids.UNPAID_EVENTS_CLOSE, "className"),
+    Input(ids.PERIOD, "data"),
+    Input(ids.FEATURE, "value"),
+    Input(ids.UNPAID_REASON, "value"),
+    Input(ids.UNPAID_CUSTOMER, "data"),
+)
+def show_unpaid_events(period_value, feature, reason, customer):
+    """Drill-down: the chosen customer's unpaid events under the same filters."""
+    if not customer:
+        return (view.events_title(None), empty_state("Click a customer above to list its unpaid events."),
+                view.close_class(False))
+    shown = view.close_class(True)
+    try:
+        organisation_id = parse_int(customer, "customer id")
+        filters = validate(period_value, feature, reason)
+        found = organisations.organisation_by_id(organisation_id)
+        if found.empty:
+            return (view.events_title(None),
+                    error_state(f"There is no customer with id {organisation_id}.",
+                                title="Check the customer"), shown)
+        name = str(found["organisation_name"].iloc[0])
+        events = unpaid_queries.customer_events(organisation_id, filters.period.start_week,
+                                                filters.period.end_day, filters.feature, filters.reason)
+    except NothingToShow as why:
+        return view.events_title(None), empty_state(str(why)), shown
+    except ValueError as err:
+        return view.events_title(None), error_state(str(err), title="Check the filters"), shown
+    except WarehouseError as err:
+        return view.events_title(None), error_state(str(err)), shown
+    if events.empty:
+        return (view.events_title(name, 0),
+                empty_state(f"{name} has no unpaid events in {filters.period.label()} with these "
+                            "filters."), shown)
+    limit = unpaid_queries.EVENTS_LIMIT
+    more = len(events) > limit
+    events = events.head(limit)
+    return (
+        view.events_title(name, len(events), more),
+        view.events_grid(events, organisation_id, name,
+                         filters.file_name("unpaid_events", f"customer-{organisation_id}"), more, limit),
+        shown,
+    )
+
+
+@callback(
+    Output(ids.UNPAID_CUSTOMER, "data"),
+    Input(ids.grid(ids.UNPAID_CUSTOMERS_GRID), "cellClicked"),
+    Input(ids.UNPAID_EVENTS_CLOSE, "n_clicks"),
+    State(ids.UNPAID_CUSTOMER, "data"),
+    prevent_initial_call=True,
+)
+def choose_unpaid_customer(cell, close_clicks, current):
+    """A click on a customer's row lists its events; Close clears the choice."""
+    if ctx.triggered_id == ids.UNPAID_EVENTS_CLOSE:
+        if not close_clicks or current is None:
+            raise PreventUpdate
+        return None
+    organisation_id = (cell or {}).get("rowId")
+    if organisation_id is None or str(organisation_id) == str(current):
+        raise PreventUpdate
+    return str(organisation_id)

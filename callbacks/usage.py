@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from dash import Input, Output, callback
 from dash.exceptions import PreventUpdate
 
+from callbacks.filters import Period, current_period
 from callbacks.navigation import customer_href, parse_int
-from callbacks.period import Period, current_period
 from components import ids
 from components import usage as view
 from components.common import empty_figure, empty_state, error_state, graph_config
@@ -52,19 +52,6 @@ def validate(period_value, feature, metric, order, top_text) -> Choice:
         raise ValueError(f"There is no feature “{feature}” in the data; choose one of "
                          f"{', '.join(features)} (or every feature).")
     return Choice(current_period(period_value), feature or None, metric, order, top, features)
-
-
-@callback(
-    Output(ids.FEATURE, "options"),
-    Input(ids.USAGE_SUMMARY, "id"),
-    Input(ids.FEATURE, "value"),
-)
-def fill_usage_features(_, chosen):
-    """The feature choices (an unknown feature from a link stays, to be explained)."""
-    try:
-        return view.feature_options(organisations.features(), chosen)
-    except WarehouseError:
-        return view.feature_options([], chosen)  # the leaderboard area shows the error
 
 
 @callback(

@@ -1,4 +1,11 @@
-"""The period control shared by the Usage and Unpaid usage tabs (callbacks/period.py).
+"""Filters shared by tabs 3-5 (callbacks/filters.py): the period control and the feature
+dropdown. One URL name each (`period`, `feature`), one meaning everywhere.
+
+The feature dropdown (ids.FEATURE) holds a feature name, or nothing for every feature;
+its choices come from the data, and an unknown name from a link is kept (marked) so the
+tab can say it is unknown.
+
+The period control is used by the Usage and Unpaid usage tabs.
 
 A period is a run of whole ISO weeks (Monday to Sunday), because the usage views are
 weekly. Its URL value (`?period=`, ids.PERIOD) is a preset relative to the latest week
@@ -66,5 +73,24 @@ def period_controls(tab: str, params: UrlParams) -> list:
 
 
 def period_note(tab: str) -> html.Div:
-    """Where the sentence describing the chosen weeks goes (filled by callbacks/period.py)."""
+    """Where the sentence describing the chosen weeks goes (filled by callbacks/filters.py)."""
     return html.Div(id=ids.period_note(tab), className="period-note small text-muted mb-2")
+
+
+def feature_options(features: list[str], chosen: str | None) -> list[dict]:
+    """Dropdown choices; an unknown chosen value is kept so the page can say it is unknown."""
+    choices = [{"label": feature, "value": feature} for feature in features]
+    if chosen and chosen not in features:
+        choices.append({"label": f"{chosen} (not in the data)", "value": chosen, "disabled": True})
+    return choices
+
+
+def feature_control(params: UrlParams) -> html.Div:
+    """The feature dropdown (ids.FEATURE), set from the URL; empty means every feature."""
+    feature = params.get("feature")
+    return html.Div([
+        html.Label("Feature"),
+        dcc.Dropdown(id=ids.FEATURE, value=feature, clearable=True, searchable=False,
+                     options=feature_options([], feature), placeholder="Every feature",
+                     style={"minWidth": "15rem"}),
+    ], className="control")

@@ -84,7 +84,7 @@ CHURN_BODY = "churn-body"
 
 # Filters shared by tabs 3-5: one URL name, one meaning, one ID (never two on one page).
 # `period`: "last-4-weeks" | "last-quarter" | "all" | "YYYY-MM-DD..YYYY-MM-DD" (whole ISO
-# weeks; see callbacks/period.py). `feature`: a feature name; absent = every feature.
+# weeks; see callbacks/filters.py). `feature`: a feature name; absent = every feature.
 PERIOD = url_param("period", "data")
 FEATURE = url_param("feature")
 
@@ -119,6 +119,7 @@ UNPAID_CUSTOMER = url_param("customer", "data")  # organisation id whose events 
 UNPAID_SUMMARY = "unpaid-summary"
 UNPAID_WEEKLY = "unpaid-weekly"
 UNPAID_BY_REASON = "unpaid-by-reason"
+UNPAID_REASON_NOTES = "unpaid-reason-notes"
 UNPAID_CUSTOMERS_BODY = "unpaid-customers-body"
 UNPAID_CUSTOMERS_GRID = "unpaid-customers"  # grid name
 UNPAID_EVENTS_TITLE = "unpaid-events-title"

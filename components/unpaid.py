@@ -1,23 +1,343 @@
-"""Tab: Unpaid usage (placeholder until its engineer replaces this module).
+"""Tab 4, Unpaid usage: a customer used a feature they don't pay for; how often, and why?
 
-A customer used a feature they don't pay for: how often, and why?
+How often: unpaid events and customers per week, and their share of all feature
+events. Why: the same events stacked by reason, each reason explained in plain words.
+Who: customers ranked by unpaid events; clicking one lists its events (user id only,
+never a name or an email), exportable as CSV.
 """
 
 from __future__ import annotations
 
-from dash import html
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import dcc, html
+from plotly.subplots import make_subplots
 
 from components import ids
-from components.common import UrlParams, empty_state, section
+from components.common import (
+    UrlParams,
+    col_int,
+    col_text,
+    data_grid,
+    empty_state,
+    file_slug,
+    fmt_int,
+    graph,
+    iso_week_label,
+    kpi_card,
+    loading,
+    section,
+    themed,
+)
+from components.filters import feature_control, period_controls, period_note
 
 KEY = "unpaid"
 LABEL = "Unpaid usage"
+QUESTION = "A customer used a feature they don't pay for: how often, and why?"
+
+# METRICS.md 3.4, in the order the warehouse applies them (the first that applies wins).
+REASONS: dict[str, tuple[str, str]] = {
+    "no_entitlement_snapshot": (
+        "No entitlement on record",
+        ("The customer's feature export is missing for the event's day, so nobody can tell "
+        "whether they were paying. Usually a gap in the data, not real unpaid use."),
+    ),
+    "accurx_staff": (
+        "Accurx staff",
+        ("An Accurx support user sent it on the customer's behalf, for example while setting "
+        "up or troubleshooting."),
+    ),
+    "entitlement_changed_nearby": (
+        "Plan changed around then",
+        ("Within two days before or after, the customer did have a plan allowing it: an "
+        "upgrade recorded a day or two late, or the last days after a downgrade."),
+    ),
+    "user_from_other_org": (
+        "User from another organisation",
+        ("That day's user list places the user in a different organisation (a locum or shared "
+        "staff member, say): the event may belong to the other organisation."),
+    ),
+    "legacy_client": (
+        "Old app version",
+        ("Sent from an old version of the app that does not check the customer's plan, so it "
+        "let the event through."),
+    ),
+    "unexplained": (
+        "Unexplained",
+        ("None of the above: the customer used a feature its plan does not include. These are "
+        "the ones to raise with the customer."),
+    ),
+}
+REASON_COLOURS = {
+    "unexplained": "#D55E00",
+    "legacy_client": "#E69F00",
+    "user_from_other_org": "#CC79A7",
+    "entitlement_changed_nearby": "#009E73",
+    "accurx_staff": "#56B4E9",
+    "no_entitlement_snapshot": "#9A9A9A",
+}
+STACK_ORDER = ("unexplained", "legacy_client", "user_from_other_org",
+               "entitlement_changed_nearby", "accurx_staff", "no_entitlement_snapshot")
+UNKNOWN_OPTION = "Unknown (no export that day)"
+
+
+def reason_label(reason: str) -> str:
+    return REASONS.get(reason, (reason.replace("_", " ").capitalize(), ""))[0]
+
+
+def reason_options(reasons: list[str], chosen: str | None) -> list[dict]:
+    """Every contract reason (in the warehouse's order) plus any other found in the data;
+    an unknown chosen value is kept so the page can say it is unknown."""
+    known = list(REASONS) + sorted(set(reasons) - set(REASONS))
+    choices = [{"label": reason_label(r), "value": r} for r in known]
+    if chosen and chosen not in known:
+        choices.append({"label": f"{chosen} (unknown)", "value": chosen, "disabled": True})
+    return choices
 
 
 def layout(params: UrlParams):
-    """The tab's skeleton; see components/common.py for the tab module contract."""
-    return section(
-        LABEL,
-        html.Div(empty_state("This tab is being built."), id=ids.UNPAID_BODY),
-        subtitle="A customer used a feature they don't pay for: how often, and why?",
+    """The tab's skeleton; controls from the URL, data areas filled by callbacks/unpaid.py."""
+    reason = params.get("reason")
+    controls = html.Div(
+        [
+            *period_controls(KEY, params),
+            feature_control(params),
+            html.Div([
+                html.Label("Reason"),
+                dcc.Dropdown(id=ids.UNPAID_REASON, value=reason, clearable=True, searchable=False,
+                             options=reason_options([], reason), placeholder="Every reason",
+                             style={"minWidth": "17rem"}),
+            ], className="control"),
+            dcc.Store(id=ids.UNPAID_CUSTOMER, data=params.get("customer")),
+        ],
+        className="controls no-print",
     )
+    return html.Div([
+        html.H1(QUESTION, className="page-title"),
+        section(
+            "How often",
+            controls,
+            period_note(KEY),
+            loading(html.Div(id=ids.UNPAID_SUMMARY)),
+            loading(graph(ids.UNPAID_WEEKLY, filename="unpaid_weekly")),
+            subtitle="An event is unpaid when the customer's plan on the event's day did not "
+                     "include an option that allows it (METRICS.md: usage rules).",
+        ),
+        section(
+            "Why",
+            loading(graph(ids.UNPAID_BY_REASON, filename="unpaid_by_reason")),
+            html.Div(id=ids.UNPAID_REASON_NOTES, children=reason_notes(None)),
+            subtitle="Each unpaid event gets the first reason that applies, in the order below.",
+        ),
+        section(
+            "Which customers",
+            loading(html.Div(id=ids.UNPAID_CUSTOMERS_BODY)),
+            subtitle="Customers ranked by unpaid events. Click a customer to list its events.",
+        ),
+        section(
+            html.Span(id=ids.UNPAID_EVENTS_TITLE, children="Events of a customer"),
+            dbc.Button("Close", id=ids.UNPAID_EVENTS_CLOSE, n_clicks=0, size="sm",
+                       color="secondary", outline=True, className=close_class(False)),
+            loading(html.Div(id=ids.UNPAID_EVENTS_BODY)),
+        ),
+    ])
+
+
+# ---------------------------------------------------------------- how often
+def overview_cards(weekly: pd.DataFrame, customers: int | None = None):
+    """Totals of the period: unpaid events, their share of all feature events, peak week."""
+    unpaid = int(weekly["unpaid_events"].sum())
+    feature_events = int(weekly["feature_events"].sum())
+    share = unpaid / feature_events if feature_events else None
+    cards = [
+        kpi_card("Unpaid events", fmt_int(unpaid),
+                 subtitle=f"{share:.1%} of {fmt_int(feature_events)} feature events"
+                 if share is not None else "no feature events in the period"),
+    ]
+    if unpaid:
+        peak = weekly.loc[weekly["unpaid_events"].idxmax()]
+        cards.append(kpi_card("Busiest week", iso_week_label(peak["week_start"]),
+                              subtitle=f"{fmt_int(peak['unpaid_events'])} unpaid events, "
+                                       f"{fmt_int(peak['unpaid_customers'])} customers"))
+        cards.append(kpi_card("Customers per week", f"{weekly['unpaid_customers'].mean():,.1f}",
+                              subtitle="on average with at least one unpaid event"))
+    return html.Div(cards, className="kpi-grid mb-3")
+
+
+def weekly_figure(weekly: pd.DataFrame, title: str) -> go.Figure:
+    """Three rows over the weeks: unpaid events, their share of feature events, customers."""
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.11,
+                        subplot_titles=("Unpaid events", "Share of all feature events",
+                                        "Customers with unpaid events"))
+    weeks = [iso_week_label(w) for w in weekly["week_start"]]
+    fig.add_trace(go.Bar(x=weekly["week_start"], y=weekly["unpaid_events"], name="Unpaid events",
+                         marker_color="#D55E00", customdata=weeks,
+                         hovertemplate="%{customdata}: %{y:,} unpaid events<extra></extra>"), 1, 1)
+    fig.add_trace(go.Scatter(x=weekly["week_start"], y=weekly["unpaid_share"], mode="lines+markers",
+                             name="Share", line={"color": "#0072B2", "width": 2.5}, customdata=weeks,
+                             hovertemplate="%{customdata}: %{y:.1%} of feature events<extra></extra>"),
+                  2, 1)
+    fig.add_trace(go.Bar(x=weekly["week_start"], y=weekly["unpaid_customers"], name="Customers",
+                         marker_color="#009E73", customdata=weeks,
+                         hovertemplate="%{customdata}: %{y:,} customers<extra></extra>"), 3, 1)
+    themed(fig, title, height=620)
+    fig.update_layout(showlegend=False, bargap=0.2, margin={"t": 90})
+    fig.update_yaxes(tickformat=",d", rangemode="tozero")
+    top_share = weekly["unpaid_share"].max()
+    fig.update_yaxes(tickformat=".1%" if pd.notna(top_share) and top_share < 0.05 else ".0%",
+                     row=2, col=1)
+    fig.update_xaxes(tickformat="%-d %b %Y")
+    fig.update_xaxes(title_text="Week starting (Monday)", row=3, col=1)
+    fig.update_annotations(font_size=14, yshift=4)  # the subplot titles
+    return fig
+
+
+# ---------------------------------------------------------------- why
+def reasons_figure(by_reason: pd.DataFrame, title: str) -> go.Figure:
+    """Unpaid events per week stacked by reason (unexplained at the bottom)."""
+    fig = go.Figure()
+    present = list(by_reason["reason"].unique())
+    order = [r for r in STACK_ORDER if r in present] + sorted(set(present) - set(STACK_ORDER))
+    for reason in order:
+        rows = by_reason[by_reason["reason"] == reason]
+        fig.add_trace(go.Bar(
+            x=rows["week_start"], y=rows["events"], name=reason_label(reason),
+            marker_color=REASON_COLOURS.get(reason, "#0072B2"),
+            customdata=[iso_week_label(w) for w in rows["week_start"]],
+            hovertemplate=f"{reason_label(reason)}<br>" + "%{customdata}: %{y:,} events<extra></extra>",
+        ))
+    themed(fig, title, height=440)
+    fig.update_layout(barmode="stack", bargap=0.2, legend_traceorder="normal",
+                      margin={"t": 100})
+    fig.update_xaxes(tickformat="%-d %b %Y", title_text="Week starting (Monday)")
+    fig.update_yaxes(title_text="Unpaid events")
+    return fig
+
+
+def reason_notes(totals: pd.Series | None):
+    """Each reason in plain words, with its events in the period when known."""
+    rows = []
+    total = float(totals.sum()) if totals is not None and len(totals) else 0.0
+    for reason, (label, words) in REASONS.items():
+        count = None if totals is None else int(totals.get(reason, 0))
+        figure = ""
+        if count is not None:
+            figure = f"{fmt_int(count)} events" + (f" ({count / total:.0%})" if total else "")
+        rows.append(html.Tr([
+            html.Td(html.Span(className="legend-swatch",
+                              style={"background": REASON_COLOURS[reason]})),
+            html.Td([html.Strong(label), html.Br(), html.Code(reason, className="small")]),
+            html.Td(words),
+            html.Td(figure, className="text-end text-nowrap"),
+        ]))
+    return html.Table(
+        [html.Thead(html.Tr([html.Th(""), html.Th("Reason"), html.Th("What it means"),
+                             html.Th("In this view", className="text-end")])),
+         html.Tbody(rows)],
+        className="table table-sm align-middle mt-3 mb-0 reason-table",
+    )
+
+
+# ---------------------------------------------------------------- who
+def main_reason(row) -> str:
+    counts = {r: row.get(r, 0) or 0 for r in REASONS}
+    reason = max(counts, key=lambda r: (counts[r], -list(REASONS).index(r)))
+    return reason_label(reason) if counts[reason] else ""
+
+
+def customers_grid(customers: pd.DataFrame, file_name: str, selected: int | None):
+    """Customers ranked by unpaid events; a click on a row lists its events."""
+    wrap = {"wrapHeaderText": True, "autoHeaderHeight": True}
+    frame = customers.assign(
+        rank=range(1, len(customers) + 1),
+        region=customers["region"].fillna("Unknown"),
+        main_reason=customers.apply(main_reason, axis=1),
+    )
+    columns = [
+        col_int("rank", "Rank", maxWidth=100, minWidth=95, **wrap),
+        col_text("organisation_name", "Customer", minWidth=220,
+                 cellStyle={"cursor": "pointer", "color": "#0072B2", "fontWeight": 600}, **wrap),
+        col_text("region", "Region", **wrap),
+        col_int("unpaid_events", "Unpaid events", **wrap),
+        {"field": "unpaid_share", "headerName": "Share of its feature events", "type": "rightAligned",
+         "filter": "agNumberColumnFilter",
+         "valueFormatter": {"function": "params.value == null ? '' : d3.format('.1%')(params.value)"},
+         **wrap},
+        col_int("users", "Users", **wrap),
+        col_int("days", "Days", **wrap),
+        {**col_text("last_date", "Last unpaid event", **wrap),
+         "valueFormatter": {"function": "params.value ? d3.timeFormat('%-d %b %Y')(d3.timeParse('%Y-%m-%d')(params.value)) : ''"}},
+        col_text("main_reason", "Main reason", minWidth=170, **wrap),
+        *[col_int(r, REASONS[r][0], minWidth=140, **wrap) for r in REASONS],
+    ]
+    fields = [c["field"] for c in columns] + ["organisation_id"]
+    note = html.P(
+        f"{fmt_int(len(frame))} customers had unpaid events in this view. "
+        + ("The highlighted customer's events are listed below." if selected else
+           "Click a customer to list its events below."),
+        className="text-muted small mb-1",
+    )
+    block = data_grid(ids.UNPAID_CUSTOMERS_GRID, frame[fields], columns, file_name=file_name,
+                      row_id="organisation_id", height=460)
+    if selected is not None:
+        grid = block.children[1]
+        grid.getRowStyle = {"styleConditions": [{
+            "condition": f"params.data.organisation_id == {int(selected)}",
+            "style": {"backgroundColor": "#FFF3CD", "fontWeight": 600},
+        }]}
+    return html.Div([note, block])
+
+
+# ---------------------------------------------------------------- drill-down
+def events_title(name: str | None, count: int | None = None, more: bool = False):
+    if not name:
+        return "Events of a customer"
+    if count is None:
+        return f"Unpaid events of {name}"
+    return f"Unpaid events of {name} ({'latest ' if more else ''}{fmt_int(count)})"
+
+
+def events_grid(events: pd.DataFrame, organisation_id: int, name: str, file_name: str,
+                more: bool, limit: int):
+    """The customer's unpaid events, newest first (user id only), exportable as CSV."""
+    frame = events.assign(
+        reason=events["reason"].map(reason_label),
+        org_option=events["org_option"].fillna(UNKNOWN_OPTION),
+    )
+    wrap = {"wrapHeaderText": True, "autoHeaderHeight": True}
+    columns = [
+        {**col_text("event_timestamp", "Time", minWidth=190, **wrap),
+         "valueFormatter": {"function": "params.value ? d3.timeFormat('%-d %b %Y %H:%M:%S')(d3.timeParse('%Y-%m-%d %H:%M:%S')(params.value)) : ''"}},
+        col_text("user_id", "User ID", maxWidth=140, **wrap),
+        col_text("event_name", "Event", minWidth=190, **wrap),
+        col_text("feature", "Feature", **wrap),
+        col_text("required_options", "Needs option", **wrap),
+        col_text("org_option", "Customer's option that day", minWidth=200, **wrap),
+        col_text("reason", "Reason", minWidth=200, **wrap),
+        col_text("message_id", "Message ID", minWidth=160, **wrap),
+    ]
+    header = html.P(dcc.Link(f"Open {name}'s customer page", href=f"/customer/{organisation_id}"),
+                    className="mb-2")
+    parts = [header]
+    if more:
+        parts.append(empty_state(f"Showing the latest {fmt_int(limit)} events only (there are "
+                                 "more): narrow the period, feature or reason to see the rest."))
+    parts.append(data_grid(ids.UNPAID_EVENTS_GRID, frame[[c["field"] for c in columns]], columns,
+                           file_name=file_name, row_id="message_id", height=520))
+    return html.Div(parts)
+
+
+def close_class(visible: bool) -> str:
+    """The Close button of the events section is shown only while a customer is chosen."""
+    return "no-print ms-3 mb-1" + ("" if visible else " d-none")
+
+
+def file_name(kind: str, feature: str | None, reason: str | None, period_part: str, *extra) -> str:
+    """'unpaid_customers_SMS_unexplained_2026-06-29_to_2026-07-26'."""
+    return file_slug(kind, *extra, feature or "all-features", reason or "all-reasons", period_part)
+
+
+def figure_title(what: str, feature: str | None, reason: str | None, period_label: str) -> str:
+    filters = " · ".join(x for x in (feature, reason_label(reason) if reason else None) if x)
+    return f"{what}{' · ' + filters if filters else ''} · {period_label}"

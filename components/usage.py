@@ -17,10 +17,22 @@ from dash import dcc, html
 
 from components import ids
 from components.common import (
-    GREY, OKABE_ITO, UrlParams, col_customer, col_int, col_text, data_grid, empty_figure,
-    file_slug, fmt_int, graph, loading, notice, section, themed,
+    GREY,
+    UrlParams,
+    col_customer,
+    col_int,
+    col_text,
+    data_grid,
+    empty_figure,
+    file_slug,
+    fmt_int,
+    graph,
+    loading,
+    notice,
+    section,
+    themed,
 )
-from components.period import period_controls, period_note
+from components.filters import feature_control, period_controls, period_note
 
 KEY = "usage"
 LABEL = "Usage"
@@ -73,14 +85,6 @@ def feature_colour(feature: str, features: list[str]) -> str:
     return FEATURE_COLOURS[position % len(FEATURE_COLOURS)]
 
 
-def feature_options(features: list[str], chosen: str | None) -> list[dict]:
-    """Dropdown choices; an unknown chosen value is kept so the page can say it is unknown."""
-    choices = [{"label": feature, "value": feature} for feature in features]
-    if chosen and chosen not in features:
-        choices.append({"label": f"{chosen} (not in the data)", "value": chosen})
-    return choices
-
-
 def _choices(known: dict[str, str], chosen: str | None) -> list[dict]:
     """Dropdown choices; an unknown value from a link is kept (disabled) to be explained."""
     choices = [{"label": label, "value": key} for key, label in known.items()]
@@ -94,21 +98,15 @@ def layout(params: UrlParams):
 
     A URL-bound control holds exactly the URL's value (None when absent; its placeholder
     names the default), so opening the tab does not rewrite its URL."""
-    feature = params.get("feature")
     metric, order, top = params.get("metric"), params.get("order"), params.get("top")
-    dropdown = dict(clearable=False, searchable=False)
+    dropdown = {"clearable": False, "searchable": False}
     top_labels = {str(n): f"Top {n}" for n in TOP_CHOICES}
     if top and top.isdigit() and 1 <= int(top) <= MAX_TOP:
         top_labels.setdefault(top, f"Top {top}")
     controls = html.Div(
         [
             *period_controls(KEY, params),
-            html.Div([
-                html.Label("Feature"),
-                dcc.Dropdown(id=ids.FEATURE, value=feature, clearable=True, searchable=False,
-                             options=feature_options([], feature), placeholder="Every feature",
-                             style={"minWidth": "15rem"}),
-            ], className="control"),
+            feature_control(params),
             html.Div([
                 html.Label("Measure"),
                 dcc.Dropdown(id=ids.USAGE_METRIC, value=metric, **dropdown,
@@ -250,7 +248,7 @@ def leaderboard_figure(ranking: Ranking, metric: str, order: str, feature: str |
     fig = go.Figure()
     fig.add_trace(go.Bar(
         x=[reach] * len(rows), y=labels, orientation="h", customdata=rows[["organisation_id"]],
-        marker=dict(color="rgba(0,0,0,0)"), hoverinfo="none", showlegend=False, name="",
+        marker={"color": "rgba(0,0,0,0)"}, hoverinfo="none", showlegend=False, name="",
     ))
     for name in sorted(rows["feature"].unique(), key=lambda f: (f not in features, f)):
         mask = rows["feature"] == name
@@ -258,7 +256,7 @@ def leaderboard_figure(ranking: Ranking, metric: str, order: str, feature: str |
         texts = [_value_text(s, metric, e) for s, e in zip(part["score"], part["events"])]
         fig.add_trace(go.Bar(
             x=part["score"], y=[labels[i] for i in part.index], orientation="h", name=name,
-            marker=dict(color=feature_colour(name, features)),
+            marker={"color": feature_colour(name, features)},
             customdata=part[["organisation_id", "events", "days_enabled"]],
             text=texts, textposition="outside", cliponaxis=False,
             hovertemplate=(f"%{{y}}<br>{info.label}: %{{x:{info.d3_format}}}<br>"
@@ -269,8 +267,8 @@ def leaderboard_figure(ranking: Ranking, metric: str, order: str, feature: str |
              f"{' · ' + feature if feature else ''} · {period_label}")
     themed(fig, title, height=max(320, 30 * len(rows) + 130))
     fig.update_layout(barmode="overlay", showlegend=every_feature, bargap=0.25,
-                      margin=dict(l=10, r=40, t=80, b=50), clickmode="event")
-    fig.update_yaxes(autorange="reversed", tickfont=dict(size=13), ticksuffix="  ")
+                      margin={"l": 10, "r": 40, "t": 80, "b": 50}, clickmode="event")
+    fig.update_yaxes(autorange="reversed", tickfont={"size": 13}, ticksuffix="  ")
     fig.update_xaxes(title_text=info.label, tickformat=info.d3_format, range=[0, reach],
                      showgrid=True, gridcolor="#E5E5E5", zeroline=True, zerolinecolor=GREY)
     if top_score == 0:
@@ -327,21 +325,21 @@ def file_name(kind: str, feature: str | None, metric: str, order: str, top: int,
 def ranking_explained():
     """The ranking rules in words (they are also the docstring of rank_leaderboard)."""
     items = [
-        html.Li([html.Strong("Period: "), "whole ISO weeks (Monday to Sunday), because usage is "
-                 "counted per week. Presets count back from the latest week of data."]),
-        html.Li([html.Strong("Who is ranked: "), "customers with at least one day with the "
+        html.Li([html.Strong("Period: "), ("whole ISO weeks (Monday to Sunday), because usage is "
+                 "counted per week. Presets count back from the latest week of data.")]),
+        html.Li([html.Strong("Who is ranked: "), ("customers with at least one day with the "
                  "feature on in the period, i.e. who paid for it. Customers who used a feature "
-                 "without any such day are not ranked here: that is unpaid usage."]),
-        html.Li([html.Strong("Customers who pay and never use: "), "no event in the period "
+                 "without any such day are not ranked here: that is unpaid usage.")]),
+        html.Li([html.Strong("Customers who pay and never use: "), ("no event in the period "
                  "means a score of 0 on every measure, whatever the denominator, so they come "
-                 "first among the least and are marked “never used”."]),
+                 "first among the least and are marked “never used”.")]),
         *[html.Li([html.Strong(f"{m.label}: "), m.explanation]) for m in METRICS.values()],
-        html.Li([html.Strong("Undefined: "), "a customer with events but no user with access in "
+        html.Li([html.Strong("Undefined: "), ("a customer with events but no user with access in "
                  "any week (for example no user export) has no adoption; it is left out and "
                  "counted above the chart. The other measures always have a denominator for a "
-                 "ranked customer."]),
-        html.Li([html.Strong("Ties: "), "least first: fewer events, then more days with the "
+                 "ranked customer.")]),
+        html.Li([html.Strong("Ties: "), ("least first: fewer events, then more days with the "
                  "feature on (paid longer for the same use), then name. Most first: more "
-                 "events, then name."]),
+                 "events, then name.")]),
     ]
     return html.Ul(items, className="mb-0")

@@ -1,0 +1,59 @@
+"""Unpaid usage (queries/unpaid.sql): how often customers use what they don't pay for, and why."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from queries.runner import run_query
+
+QUESTION = "unpaid"
+ALL = "*"
+EVENTS_LIMIT = 5000  # customer_events returns one more row to tell that there are more
+
+
+def _filters(feature: str | None, reason: str | None) -> dict:
+    return {"feature": feature or ALL, "reason": reason or ALL}
+
+
+def weekly_overview(start_week: dt.date, end_week: dt.date, feature: str | None,
+                    reason: str | None) -> pd.DataFrame:
+    """One row per week with usage rows: week_start, unpaid_events, unpaid_customers,
+    feature_events, unpaid_share (null when the week has no feature event).
+    Raises WarehouseError."""
+    return run_query(QUESTION, "weekly_overview", {
+        "start_week": start_week, "end_week": end_week, **_filters(feature, reason)})
+
+
+def weekly_by_reason(start_week: dt.date, end_week: dt.date, feature: str | None,
+                     reason: str | None) -> pd.DataFrame:
+    """week_start, reason, events for each week and reason with unpaid events.
+    Raises WarehouseError."""
+    return run_query(QUESTION, "weekly_by_reason", {
+        "start_week": start_week, "end_week": end_week, **_filters(feature, reason)})
+
+
+def reasons() -> list[str]:
+    """Every reason present in unpaid_usage_weekly, sorted. Raises WarehouseError."""
+    return run_query(QUESTION, "reasons")["reason"].tolist()
+
+
+def customers_ranked(start_week: dt.date, end_day: dt.date, feature: str | None,
+                     reason: str | None) -> pd.DataFrame:
+    """One row per customer with unpaid events from `start_week` to `end_day`, most first:
+    organisation_id, organisation_name, region, unpaid_events, feature_events,
+    unpaid_share, users, days, first_date, last_date and one count per contract reason.
+    Raises WarehouseError."""
+    return run_query(QUESTION, "customers_ranked", {
+        "start_week": start_week, "end_day": end_day, **_filters(feature, reason)})
+
+
+def customer_events(organisation_id: int, start_week: dt.date, end_day: dt.date,
+                    feature: str | None, reason: str | None) -> pd.DataFrame:
+    """The customer's unpaid events, latest first, at most EVENTS_LIMIT + 1 rows:
+    event_timestamp, date, user_id, event_name, feature, required_options, org_option
+    (null on an unknown day), reason, message_id. Raises WarehouseError."""
+    return run_query(QUESTION, "customer_events", {
+        "organisation_id": int(organisation_id), "start_week": start_week, "end_day": end_day,
+        **_filters(feature, reason)})

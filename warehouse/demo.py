@@ -27,15 +27,34 @@ import numpy as np
 
 from warehouse import demo_truth as truth
 from warehouse.demo_events import (
-    DUPLICATE_KINDS, EVENT_KINDS, FEATURE_KINDS, UNPAID_REASONS, Events, deliveries,
-    event_details, order_by_time, ordinary_events, planted_unpaid_events,
+    DUPLICATE_KINDS,
+    EVENT_KINDS,
+    FEATURE_KINDS,
+    UNPAID_REASONS,
+    Events,
+    deliveries,
+    event_details,
+    order_by_time,
+    ordinary_events,
+    planted_unpaid_events,
 )
 from warehouse.demo_faults import count_by_reason, event_faults, feature_faults, user_faults
 from warehouse.demo_files import (
-    clear_raw_files, write_events, write_features, write_organisations, write_users,
+    clear_raw_files,
+    write_events,
+    write_features,
+    write_organisations,
+    write_users,
 )
 from warehouse.demo_world import (
-    FEATURES, NEVER, SCALES, SELF_BOOK, TRIAGE, VIDEO, World, build_world,
+    FEATURES,
+    NEVER,
+    SCALES,
+    SELF_BOOK,
+    TRIAGE,
+    VIDEO,
+    World,
+    build_world,
 )
 
 DEFAULT_SCALE = "demo"

@@ -180,7 +180,7 @@ def ordinary_events(rng: np.random.Generator, world: World, never_use: dict[int,
                   np.full(len(org), -1, dtype=np.int8))
 
 
-def _near(cells: np.ndarray) -> np.ndarray:
+def within_two_days(cells: np.ndarray) -> np.ndarray:
     """(orgs, days): some day within 2 days before or after is in `cells`."""
     near = np.zeros_like(cells)
     for shift in (1, 2):
@@ -220,7 +220,7 @@ def planted_unpaid_events(rng: np.random.Generator, world: World, per_reason: in
         known = exports.known(spec.feature)
         allowed = known & np.isin(world.entitlements.option[spec.feature], spec.allowing)
         refused = known & ~allowed
-        near = _near(allowed)
+        near = within_two_days(allowed)
         cells["any"].append(np.flatnonzero(refused))
         cells["near"].append(np.flatnonzero(refused & near))
         cells["far"].append(np.flatnonzero(refused & ~near))

@@ -23,12 +23,26 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from warehouse.demo_events import (
-    DAY_US, EVENT_KINDS, KIND_NAME_CODE, MESSAGE_TYPES, PRODUCT_ORIGINS, SOURCE_TYPES,
-    USER_TYPES, Deliveries, Details, Events,
+    DAY_US,
+    EVENT_KINDS,
+    KIND_NAME_CODE,
+    MESSAGE_TYPES,
+    PRODUCT_ORIGINS,
+    SOURCE_TYPES,
+    USER_TYPES,
+    Deliveries,
+    Details,
+    Events,
 )
 from warehouse.demo_faults import FaultRow
 from warehouse.demo_world import (
-    FEATURES, FIRST_NAMES, LAST_NAMES, ROLES, SMS, STATUSES, World,
+    FEATURES,
+    FIRST_NAMES,
+    LAST_NAMES,
+    ROLES,
+    SMS,
+    STATUSES,
+    World,
 )
 
 REDELIVERY_DELAY_DAYS = 6

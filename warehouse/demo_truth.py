@@ -10,12 +10,23 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
 from warehouse.demo_events import (
-    ACCURX_STAFF, CHANGED_NEARBY, ENFORCING_VERSION, EVENT_KINDS, FEATURE_KINDS, LEGACY,
-    NO_SNAPSHOT, OTHER_ORG, STAFF, UNEXPLAINED, Events, _near,
+    ACCURX_STAFF,
+    CHANGED_NEARBY,
+    ENFORCING_VERSION,
+    EVENT_KINDS,
+    FEATURE_KINDS,
+    LEGACY,
+    NO_SNAPSHOT,
+    OTHER_ORG,
+    STAFF,
+    UNEXPLAINED,
+    Events,
+    within_two_days,
 )
 from warehouse.demo_world import FEATURES, World
 
@@ -36,7 +47,7 @@ def unpaid_reasons(world: World, events: Events) -> np.ndarray:
         org, day = events.org[mine], events.day[mine]
         known = exports.known(spec.feature)
         allowed = known & np.isin(world.entitlements.option[spec.feature], spec.allowing)
-        near = _near(allowed)
+        near = within_two_days(allowed)
         user = events.user_idx[mine]
         customer = user >= 0
         safe_user = np.maximum(user, 0)
@@ -128,7 +139,7 @@ def coverage_by_day(world: World) -> dict[int, float]:
     has_row = world.exports.has_row
     export_days = np.flatnonzero(has_row.any(axis=0))
     return {int(d): float((has_row[:, p] & has_row[:, d]).sum() / has_row[:, p].sum())
-            for p, d in zip(export_days[:-1], export_days[1:])}
+            for p, d in pairwise(export_days)}
 
 
 def feature_usage_pairs(events: Events) -> set[tuple[int, int]]:

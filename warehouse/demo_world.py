@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 
@@ -255,9 +256,12 @@ def build_organisations(rng: np.random.Generator, n: int, calendar: Calendar) ->
     ods_numbers = rng.choice(np.arange(10_000, 99_999), size=n, replace=False)
     ods_codes = [f"{'ABCDEFGHJKLMNPY'[r * 2 % 15]}{num}" for r, num in zip(region_idx, ods_numbers)]
     regions: list[str | None] = [REGIONS[r] for r in region_idx]
-    for i in np.flatnonzero(rng.random(n) < 0.04):
+    without_region = rng.random(n) < 0.04
+    without_region[rng.integers(n)] = True
+    for i in np.flatnonzero(without_region):
         regions[i] = None  # region unknown in the reference table
     in_reference = rng.random(n) >= 0.05  # a few customers missing from the reference table
+    in_reference[rng.choice(np.flatnonzero(~without_region))] = False
     return Organisations(
         ids, size, onboard, names, ods_codes, regions, in_reference,
         unknown_in_quarantined_feature_row=int(pool[n]), unknown_never_exported=int(pool[n + 1]),
@@ -414,7 +418,7 @@ def build_exports(rng: np.random.Generator, orgs: Organisations, calendar: Calen
 
     # Random missing organisation-days never make a date incomplete on their own ...
     export_days = np.flatnonzero(has_row.any(axis=0))
-    for previous, day in zip(export_days[:-1], export_days[1:]):
+    for previous, day in pairwise(export_days):
         restore = rng.permutation(np.flatnonzero(random_missing[:, day] & exists[:, day]))
         i = 0
         while not _complete(has_row, day, previous):

@@ -216,7 +216,7 @@ def check_compiled_sql(sql: str) -> list[str]:
     problems = []
     code = code_without_literals(sql)
     for name in sorted(set(DIGIT_LEADING_BARE_NAME.findall(code))):
-        problems.append(f"digit-leading name {name} is not quoted (Snowflake needs \"{name}\")")
+        problems.append(f'digit-leading name {name} is not quoted (Snowflake needs "{name}")')
     for description, pattern in DUCKDB_ONLY_CONSTRUCTS.items():
         for match in sorted({m.group(0) for m in pattern.finditer(code)}):
             problems.append(f"{description}: {match!r}")
@@ -315,8 +315,8 @@ def serve(port: int, host: str = "127.0.0.1", db_path: Path | None = None) -> No
     writes `<db_path>/ACCURX.db`, left for inspection afterwards. The database is created
     up front so that SNOWFLAKE_FUNCTION_SHIMS can be added to it.
     """
-    import uvicorn
     import fakesnow.server
+    import uvicorn
     from fakesnow.instance import FakeSnow
 
     if db_path is not None:
@@ -391,7 +391,7 @@ LOAD_STAGE = "FAKESNOW_RAW_LOAD"
 
 
 def raw_table_name(table: str) -> str:
-    return f'{DATABASE}.{quote_ident(RAW_SCHEMA)}.{quote_ident(table)}'
+    return f"{DATABASE}.{quote_ident(RAW_SCHEMA)}.{quote_ident(table)}"
 
 
 def load_raw_into_fakesnow(raw_dir: Path, server: FakesnowServer, work_dir: Path) -> dict[str, int]:
@@ -420,7 +420,9 @@ def load_raw_into_fakesnow(raw_dir: Path, server: FakesnowServer, work_dir: Path
         for table, columns in TABLE_COLUMNS.items():
             definitions = [f"{quote_ident(c)} varchar" for c in columns]
             definitions += [f"{name} {kind}" for name, kind in LINEAGE_COLUMNS]
-            cur.execute(f"create or replace table {raw_table_name(table)} ({', '.join(definitions)})")
+            cur.execute(
+                f"create or replace table {raw_table_name(table)} ({', '.join(definitions)})"
+            )
             csv_path = work_dir / f"{table.lower()}.csv"
             select_list = ", ".join([quote_ident(c) for c in columns] + lineage)
             con.execute(
@@ -434,7 +436,9 @@ def load_raw_into_fakesnow(raw_dir: Path, server: FakesnowServer, work_dir: Path
                 "file_format = (type = csv skip_header = 1 field_optionally_enclosed_by = '\"' "
                 "escape_unenclosed_field = none)"
             )
-            (loaded[table],) = cur.execute(f"select count(*) from {raw_table_name(table)}").fetchone()
+            (loaded[table],) = cur.execute(
+                f"select count(*) from {raw_table_name(table)}"
+            ).fetchone()
             (expected,) = con.execute(
                 f"select count(*) from {quote_ident(RAW_SCHEMA)}.{quote_ident(table)}"
             ).fetchone()
@@ -522,7 +526,9 @@ class ViewComparison:
         )
 
     def describe(self, sample: int = 5) -> str:
-        lines = [f"{self.view}: duckdb {self.duckdb_rows} rows, fakesnow {self.snowflake_rows} rows"]
+        lines = [
+            f"{self.view}: duckdb {self.duckdb_rows} rows, fakesnow {self.snowflake_rows} rows"
+        ]
         if self.error:
             lines.append(f"  error: {self.error}")
         if self.missing_in_snowflake:
@@ -538,7 +544,9 @@ class ViewComparison:
         return "\n".join(lines)
 
 
-def fetch_duckdb_view(con: duckdb.DuckDBPyConnection, view: str) -> tuple[list[str], list[str], list[tuple]]:
+def fetch_duckdb_view(
+    con: duckdb.DuckDBPyConnection, view: str
+) -> tuple[list[str], list[str], list[tuple]]:
     """(lower-case column names, DuckDB type names, rows) of one presentation view."""
     relation = f"{quote_ident(PRESENTATION_SCHEMA)}.{quote_ident(view)}"
     cursor = con.execute(f"select * from {relation}")
@@ -629,9 +637,11 @@ def presentation_views_on_fakesnow(server: FakesnowServer) -> set[str]:
     """Lower-case names of the views in ACCURX."04_PRESENTATION" on the server."""
     sf = server.connect()
     try:
-        rows = sf.cursor().execute(
-            f"show views in schema {DATABASE}.{quote_ident(PRESENTATION_SCHEMA)}"
-        ).fetchall()
+        rows = (
+            sf.cursor()
+            .execute(f"show views in schema {DATABASE}.{quote_ident(PRESENTATION_SCHEMA)}")
+            .fetchall()
+        )
     finally:
         sf.close()
     return {row[1].lower() for row in rows}

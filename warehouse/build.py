@@ -1,7 +1,7 @@
 """`build --db PATH [--target duckdb]`: `dbt build` into a fresh warehouse file, then swap it in.
 
 The module's rule: the live warehouse is replaced only by a build that fully passed.
-The build copies schema "01_RAW" of the live file into `<dir>/.build/<same name>`, runs
+The build copies the live file to `<dir>/.build/<same name>`, keeps only schema "01_RAW", runs
 `dbt build` (seeds, models, data tests and unit tests) against that copy and, only when
 everything passed, moves it over the live file with `os.replace`. A dashboard holding
 the live file open keeps reading the old one until it reconnects; a failed build leaves
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -24,13 +25,14 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.load import RAW_SCHEMA, quote_ident, quote_literal
+from warehouse.load import RAW_SCHEMA, quote_ident
 from warehouse.staging import (
     WarehouseError,
     exclusive_stage,
     remove_database_file,
     staging_dir,
     swap_in,
+    wal_path,
 )
 
 PROJECT_DIR = Path(__file__).resolve().parent
@@ -39,26 +41,30 @@ FAILED_STATUSES = {"error", "fail", "runtime error"}
 
 
 def copy_raw_schema(live_path: Path, stage: Path) -> dict[str, int]:
-    """Copy every table of schema 01_RAW from the live file into a new file at `stage`.
+    """Start the staged warehouse at `stage` from the live file's schema 01_RAW.
 
-    Returns rows per table. Raises WarehouseError when the live file has no raw data or
-    cannot be opened (e.g. another process holds it open for writing).
+    Copies the file (a byte copy is far cheaper than re-inserting millions of text rows)
+    and drops every other schema, so objects of models that no longer exist cannot
+    survive the build. Returns rows per raw table. Raises WarehouseError when the live
+    file has no raw data or cannot be read.
     """
     if not live_path.exists():
         raise WarehouseError(
             f"no warehouse at {live_path}: run `python -m warehouse load RAW_DIR --db {live_path}` first"
         )
-    con = duckdb.connect(str(stage))
+    shutil.copyfile(live_path, stage)
+    if wal_path(live_path).exists():
+        shutil.copyfile(wal_path(live_path), wal_path(stage))
     try:
-        try:
-            con.execute(f"attach {quote_literal(str(live_path))} as live_source (read_only)")
-        except duckdb.Error as exc:
-            raise WarehouseError(f"cannot open {live_path} to copy its raw data: {exc}") from exc
+        con = duckdb.connect(str(stage))
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot open a copy of {live_path}: {exc}") from exc
+    try:
         tables = [
             name
             for (name,) in con.execute(
                 "select table_name from duckdb_tables() "
-                "where database_name = 'live_source' and schema_name = ? order by table_name",
+                "where database_name = current_database() and schema_name = ? order by table_name",
                 [RAW_SCHEMA],
             ).fetchall()
         ]
@@ -68,13 +74,17 @@ def copy_raw_schema(live_path: Path, stage: Path) -> dict[str, int]:
                 f"{live_path} has no raw table(s) {', '.join(missing)} in schema {RAW_SCHEMA}: "
                 "run `python -m warehouse load` first"
             )
-        con.execute(f"create schema {quote_ident(RAW_SCHEMA)}")
+        built_schemas = con.execute(
+            "select schema_name from duckdb_schemas() "
+            "where database_name = current_database() and not internal and schema_name <> ?",
+            [RAW_SCHEMA],
+        ).fetchall()
+        for (schema,) in built_schemas:
+            con.execute(f"drop schema {quote_ident(schema)} cascade")
         copied = {}
         for table in tables:
             name = f"{quote_ident(RAW_SCHEMA)}.{quote_ident(table)}"
-            con.execute(f"create table {name} as select * from live_source.{name}")
             (copied[table],) = con.execute(f"select count(*) from {name}").fetchone()
-        con.execute("detach live_source")
         con.execute("checkpoint")
     finally:
         con.close()

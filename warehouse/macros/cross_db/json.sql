@@ -14,12 +14,17 @@
 {%- endmacro %}
 
 {% macro duckdb__json_object_record(json_value, keys) -%}
-    {#- One parse per row: json_transform into a struct of text fields (keys are case-sensitive). -#}
+    {#-
+        One parse per row: json_transform into a struct of text fields (keys are
+        case-sensitive). Malformed JSON makes json_transform fail, which try() turns into
+        null; valid JSON is an object exactly when its first non-blank character is "{".
+        (Cheaper than json_valid + json_type + json_transform: three parses.)
+    -#}
     {%- set fields = [] -%}
     {%- for key in keys -%}{%- do fields.append('"' ~ key ~ '":"VARCHAR"') -%}{%- endfor -%}
     case
-        when json_valid({{ json_value }}) and json_type({{ json_value }}) = 'OBJECT'
-            then json_transform({{ json_value }}, '{{ "{" ~ fields | join(",") ~ "}" }}')
+        when left(ltrim({{ json_value }}), 1) = '{'
+            then try(json_transform({{ json_value }}, '{{ "{" ~ fields | join(",") ~ "}" }}'))
     end
 {%- endmacro %}
 

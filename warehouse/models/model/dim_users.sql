@@ -47,7 +47,6 @@ final as (
 
     select
         all_users.user_id,
-        latest_export_row.application_user_id,
         latest_export_row.organisation_id,
         latest_export_row.role,
         latest_export_row.is_admin,

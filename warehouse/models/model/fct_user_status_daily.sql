@@ -20,7 +20,6 @@ final as (
         coalesce(lower(status) = 'active', false) as is_active,
         role,
         is_admin,
-        application_user_id,
         created_at
     from user_exports
     where is_kept

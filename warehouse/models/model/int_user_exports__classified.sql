@@ -42,15 +42,10 @@ ranked as (
 final as (
 
     select
-        source_file_id,
         source_file,
         source_row,
         user_id,
         export_date,
-        filename,
-        file_row_no,
-        file_loaded_day,
-        application_user_id,
         organisation_id,
         created_at,
         is_admin,

@@ -1,7 +1,5 @@
-{%- set payload_keys = [
-    'userId', 'applicationUserId', 'organisationId', 'createdAt', 'email', 'firstName',
-    'lastName', 'isAdmin', 'role', 'status',
-] -%}
+{#- Only the keys the warehouse uses: names and e-mail addresses stay in the raw layer. -#}
+{%- set payload_keys = ['userId', 'organisationId', 'createdAt', 'isAdmin', 'role', 'status'] -%}
 
 with source as (
 
@@ -42,12 +40,8 @@ final as (
         payload_text,
         payload_record is not null as is_valid_json,
         {{ dbt.safe_cast(json_record_text('payload_record', 'userId'), dbt.type_bigint()) }} as user_id,
-        {{ json_record_text('payload_record', 'applicationUserId') }} as application_user_id,
         {{ dbt.safe_cast(json_record_text('payload_record', 'organisationId'), dbt.type_bigint()) }} as organisation_id,
         {{ dbt.safe_cast(json_record_text('payload_record', 'createdAt'), 'date') }} as created_at,
-        {{ json_record_text('payload_record', 'email') }} as email,
-        {{ json_record_text('payload_record', 'firstName') }} as first_name,
-        {{ json_record_text('payload_record', 'lastName') }} as last_name,
         {{ dbt.safe_cast(json_record_text('payload_record', 'isAdmin'), dbt.type_boolean()) }} as is_admin,
         {{ json_record_text('payload_record', 'role') }} as role,
         trim({{ json_record_text('payload_record', 'status') }}) as status

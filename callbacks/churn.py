@@ -1,1 +1,127 @@
-"""Callbacks of the Churn tab (none yet: the tab is a placeholder)."""
+"""Callbacks of tab 5, Churn. State in the URL: feature, cohorts.
+
+Each area has its own callback (and so its own error or empty state): changes per
+month, retention cohorts, cancelled customers, dormant customers.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from dash import Input, Output, callback
+
+from components import churn as view
+from components import ids
+from components.common import empty_figure, empty_state, error_state, graph_config
+from queries import churn as churn_queries
+from queries import organisations
+from queries.runner import WarehouseError
+
+
+def validate_feature(feature: str | None) -> tuple[str | None, list[str]]:
+    """(feature or None for every feature, the features in the data).
+    Raises ValueError for an unknown feature, WarehouseError from the warehouse."""
+    features = organisations.features()
+    if feature and feature not in features:
+        raise ValueError(f"There is no feature “{feature}” in the data; choose one of "
+                         f"{', '.join(features)} (or every feature).")
+    return feature or None, features
+
+
+def validate_cohorts(cohorts: str | None) -> str:
+    cohorts = cohorts or view.DEFAULT_COHORTS
+    if cohorts not in view.COHORT_VIEWS:
+        raise ValueError(f"“{cohorts}” is not a cohort view; choose all, new or censored.")
+    return cohorts
+
+
+@callback(
+    Output(ids.CHURN_SUMMARY, "children"),
+    Output(ids.CHURN_MONTHLY, "figure"),
+    Output(ids.CHURN_MONTHLY, "config"),
+    Input(ids.FEATURE, "value"),
+)
+def show_churn_changes(feature):
+    """Totals and the monthly chart of entitlement changes."""
+    config = graph_config("churn_changes")
+    try:
+        feature, features = validate_feature(feature)
+        changes = churn_queries.changes_by_month(feature)
+    except ValueError as err:
+        return error_state(str(err), title="Check the filters"), empty_figure("Check the filters above."), config
+    except WarehouseError as err:
+        return error_state(str(err)), empty_figure("The warehouse could not answer."), config
+    if changes.empty:
+        what = feature or "any feature"
+        return (empty_state(f"No customer changed its {what} entitlement in the data: every "
+                            "customer kept the option of its first known day."),
+                empty_figure("No entitlement changes"), config)
+    name = view.file_name("churn_changes", feature)
+    title = f"Entitlement changes per month · {feature or 'every feature'}"
+    return view.summary_cards(changes), view.monthly_figure(changes, features, title), graph_config(name)
+
+
+@callback(
+    Output(ids.CHURN_RETENTION, "figure"),
+    Output(ids.CHURN_RETENTION, "config"),
+    Input(ids.FEATURE, "value"),
+    Input(ids.CHURN_COHORTS, "value"),
+)
+def show_churn_retention(feature, cohorts):
+    """Retention heatmap(s) for the feature(s) and cohort view."""
+    config = graph_config("churn_retention")
+    try:
+        cohorts = validate_cohorts(cohorts)
+        feature, features = validate_feature(feature)
+        data = churn_queries.retention_cohorts(feature)
+    except ValueError as err:
+        return empty_figure(str(err)), config
+    except WarehouseError as err:
+        return empty_figure(str(err)), config
+    rows = view.cohort_rows(data, cohorts)
+    if rows.empty:
+        reason = {"new": "no customer started the feature after the data began",
+                  "censored": "no customer had it on from its first day in the data"}
+        return empty_figure("No cohorts to show: " + reason.get(cohorts, "no customer ever had it on")), config
+    name = view.file_name("churn_retention", feature, cohorts)
+    title = f"Retention by cohort · {feature or 'every feature'} · {view.COHORT_VIEWS[cohorts].lower()}"
+    return view.retention_figure(rows, features, title), graph_config(name)
+
+
+@callback(
+    Output(ids.CHURN_CANCELLATIONS_BODY, "children"),
+    Input(ids.FEATURE, "value"),
+)
+def show_churn_cancellations(feature):
+    """Every cancellation with the usage of the 4 and 12 weeks before it."""
+    try:
+        feature, _ = validate_feature(feature)
+        cancellations = churn_queries.cancellations_with_usage(feature)
+    except ValueError as err:
+        return error_state(str(err), title="Check the filters")
+    except WarehouseError as err:
+        return error_state(str(err))
+    if cancellations.empty:
+        return empty_state(f"No customer cancelled {feature or 'a feature'} in the data.")
+    return view.cancellations_grid(cancellations, view.file_name("churn_cancellations", feature))
+
+
+@callback(
+    Output(ids.CHURN_DORMANT_BODY, "children"),
+    Input(ids.FEATURE, "value"),
+)
+def show_churn_dormant(feature):
+    """Customers entitled on their latest known day but silent for the last 28 days."""
+    try:
+        feature, _ = validate_feature(feature)
+        extent = organisations.data_extent()
+        last_export = extent["last_export_date"].iloc[0] if len(extent) else None
+        if last_export is None or pd.isna(last_export):
+            return empty_state("The warehouse has no feature exports yet.")
+        data_end = pd.Timestamp(last_export).date()
+        dormant = churn_queries.dormant_entitled(feature, data_end)
+    except ValueError as err:
+        return error_state(str(err), title="Check the filters")
+    except WarehouseError as err:
+        return error_state(str(err))
+    return view.dormant_block(dormant, data_end, feature,
+                              view.file_name("churn_dormant", feature, f"to-{data_end.isoformat()}"))

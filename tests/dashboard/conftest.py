@@ -1,0 +1,49 @@
+"""Fixtures for the dashboard's unit tests (queries and callbacks called directly).
+
+- `warehouse_app` (session): the app built by `create_app` over the session's demo warehouse.
+- `app_context`: that app's Flask application context, pushed for one test, which is
+  what `queries.runner.run_query` needs (a Dash callback always has one).
+- `views` (session): `views(name)` reads a whole presentation view into pandas with
+  its own connection, for computing expected values independently of the app's SQL.
+- `broken_app` (session): the app pointed at a warehouse file that does not exist.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from app import create_app
+
+
+@pytest.fixture(scope="session")
+def warehouse_app(demo_warehouse):
+    return create_app({"ACCURX_DUCKDB_PATH": str(demo_warehouse.db_path), "ACCURX_WAREHOUSE": "duckdb"})
+
+
+@pytest.fixture
+def app_context(warehouse_app):
+    with warehouse_app.server.app_context():
+        yield warehouse_app
+
+
+@pytest.fixture(scope="session")
+def broken_app(tmp_path_factory):
+    missing = tmp_path_factory.mktemp("no-warehouse") / "accurx.duckdb"
+    return create_app({"ACCURX_DUCKDB_PATH": str(missing), "ACCURX_WAREHOUSE": "duckdb"})
+
+
+@pytest.fixture(scope="session")
+def views(demo_warehouse):
+    cache: dict = {}
+
+    def read(name: str):
+        if name not in cache:
+            con = duckdb.connect(str(demo_warehouse.db_path), read_only=True)
+            try:
+                cache[name] = con.execute(f'select * from "04_PRESENTATION"."{name}"').df()
+            finally:
+                con.close()
+        return cache[name].copy()
+
+    return read

@@ -120,6 +120,7 @@ def generate(out_dir: Path, scale: str, seed: int) -> dict:
     }
 
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     try:
         files = write_events(con, world, out_dir, events, details, rows, faults["EVENT"], prefix)
         feature_files, feature_clean = write_features(con, world, out_dir, spelling_rng,

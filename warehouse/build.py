@@ -120,15 +120,50 @@ def failure_summary(run_results_path: Path) -> list[str]:
     return lines
 
 
-def run_dbt(target: str, env: dict[str, str], dbt_dir: Path, project_dir: Path) -> None:
+def run_dbt(target: str, env: dict[str, str], dbt_dir: Path, project_dir: Path,
+            cwd: Path | None = None) -> None:
     """Run `dbt build`, streaming its log; raise WarehouseError naming the failed nodes."""
     run_results = dbt_dir / "target" / "run_results.json"
     run_results.unlink(missing_ok=True)
-    proc = subprocess.run(dbt_command(target, dbt_dir, project_dir), env=env, check=False)
+    seed_partial_parse(dbt_dir, project_dir)
+    command = dbt_command(target, dbt_dir, project_dir)
+    proc = subprocess.run(command, env=env, cwd=cwd, check=False)
     if proc.returncode != 0:
         summary = failure_summary(run_results)
         detail = "\n".join(summary) if summary else "  (see the dbt output above)"
         raise WarehouseError(f"dbt build failed (exit {proc.returncode}):\n{detail}")
+    keep_partial_parse(dbt_dir, project_dir)
+
+
+def shared_partial_parse(project_dir: Path) -> Path:
+    return project_dir / "target" / "build_partial_parse.msgpack"
+
+
+def seed_partial_parse(dbt_dir: Path, project_dir: Path) -> None:
+    """Start a new warehouse's dbt target from the last build's parse (saves a full parse).
+
+    dbt validates the file itself (project files, vars, profile) and parses from scratch
+    when anything differs, so a stale copy costs nothing but the copy.
+    """
+    shared = shared_partial_parse(project_dir)
+    own = dbt_dir / "target" / "partial_parse.msgpack"
+    if shared.exists() and not own.exists():
+        own.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shared, own)
+
+
+def keep_partial_parse(dbt_dir: Path, project_dir: Path) -> None:
+    own = dbt_dir / "target" / "partial_parse.msgpack"
+    shared = shared_partial_parse(project_dir)
+    if not own.exists():
+        return
+    try:
+        shared.parent.mkdir(parents=True, exist_ok=True)
+        temporary = shared.with_name(f"{shared.name}.{os.getpid()}.tmp")
+        shutil.copyfile(own, temporary)
+        os.replace(temporary, shared)
+    except OSError:
+        pass  # only a speed-up; a read-only project folder is fine
 
 
 def dbt_environment(**overrides: str) -> dict[str, str]:
@@ -161,9 +196,11 @@ def build(db_path: Path, target: str = "duckdb", project_dir: Path = PROJECT_DIR
             f"({', '.join(f'{table} {rows:,}' for table, rows in copied.items())})",
             flush=True,
         )
-        env = dbt_environment(ACCURX_DUCKDB_PATH=str(stage), ACCURX_DBT_TARGET=target)
+        # A path relative to the staging folder keeps dbt's profile (and so its saved
+        # parse) identical from one warehouse to the next.
+        env = dbt_environment(ACCURX_DUCKDB_PATH=stage.name, ACCURX_DBT_TARGET=target)
         try:
-            run_dbt(target, env, dbt_dir, project_dir)
+            run_dbt(target, env, dbt_dir, project_dir, cwd=stage.parent)
         except BaseException:
             remove_database_file(stage)
             raise

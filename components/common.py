@@ -149,7 +149,7 @@ def file_slug(*parts) -> str:
             continue
         if isinstance(part, (dt.date, pd.Timestamp)):
             part = pd.Timestamp(part).date().isoformat()
-        text = re.sub(r"[^A-Za-z0-9.-]+", "-", str(part)).strip("-")
+        text = re.sub(r"[^A-Za-z0-9._-]+", "-", str(part)).strip("-")
         if text:
             cleaned.append(text)
     return "_".join(cleaned) or "export"

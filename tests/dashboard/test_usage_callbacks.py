@@ -42,7 +42,7 @@ def test_never_users_are_marked_on_the_bars(app):
 
 def test_one_feature_most_first(app):
     with app.server.app_context():
-        summary, figure, config, _ = usage.show_leaderboard("last-quarter", "SMS", "adoption", "most", "10")
+        _, figure, config, _ = usage.show_leaderboard("last-quarter", "SMS", "adoption", "most", "10")
     assert {t.name for t in figure.data if t.name} == {"SMS"}
     scores = [x for t in figure.data if t.name for x in t.x]
     assert scores == sorted(scores, reverse=True)

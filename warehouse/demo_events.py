@@ -103,10 +103,6 @@ def allowed_cells(world: World, kind: int, known_only: bool) -> np.ndarray:
     return cells & world.exports.known(spec.feature) if known_only else cells
 
 
-def _epoch_day(world: World) -> int:
-    return int(world.calendar.start.astype("datetime64[D]").astype(np.int64))
-
-
 def times_of_day(rng: np.random.Generator, weekend: np.ndarray) -> np.ndarray:
     """Microseconds after midnight: surgery hours, busiest mornings; weekend mornings only."""
     n = len(weekend)
@@ -266,7 +262,7 @@ def order_by_time(rng: np.random.Generator, world: World, events: Events,
                   ) -> tuple[Events, np.ndarray]:
     """Give each logical event a timestamp and sort by it; messageId number = position."""
     weekend = world.calendar.weekday[events.day] >= 5
-    ts = (_epoch_day(world) + events.day) * DAY_US + times_of_day(rng, weekend)
+    ts = (world.calendar.epoch_day + events.day) * DAY_US + times_of_day(rng, weekend)
     order = np.lexsort((np.arange(len(ts)), ts))
     return events.take(order), ts[order]
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from warehouse.demo_files import user_payload_dict
 from warehouse.demo_world import FEATURES, World
 
 QUARANTINE_REASONS = {
@@ -61,12 +62,6 @@ def _feature_payload(world: World, org: int, day: int) -> dict:
             features.append({"Name": spec.name, "SelectedOption": spec.options[option],
                              "Options": list(spec.options)})
     return {"organisationId": int(world.orgs.ids[org]), "features": features}
-
-
-def _user_payload(world: World, user: int, day: int) -> dict:
-    from warehouse.demo_files import user_payload_dict  # one definition of the payload shape
-
-    return user_payload_dict(world, user, day)
 
 
 def _regular_days(world: World, rng: np.random.Generator, n: int, need_user_day: bool,
@@ -163,7 +158,7 @@ def user_faults(world: World, rng: np.random.Generator, per_reason: int) -> list
 
     for i in range(per_reason):
         day = next(pick)
-        payload = compact(_user_payload(world, user_on(day), day))
+        payload = compact(user_payload_dict(world, user_on(day), day))
         variant = i % 3
         if variant == 0:
             row("invalid_json", day, payload[: len(payload) // 3], "truncated JSON")
@@ -176,7 +171,7 @@ def user_faults(world: World, rng: np.random.Generator, per_reason: int) -> list
 
     for i in range(per_reason):
         day = next(pick)
-        body = _user_payload(world, user_on(day), day)
+        body = user_payload_dict(world, user_on(day), day)
         variant = i % 3
         if variant == 0:
             del body["userId"]
@@ -188,14 +183,14 @@ def user_faults(world: World, rng: np.random.Generator, per_reason: int) -> list
             body["userId"] = None
             row("missing_key", day, compact(body), "userId null")
     day = next(pick)
-    body = _user_payload(world, user_on(day), day)
+    body = user_payload_dict(world, user_on(day), day)
     del body["organisationId"]
     row("missing_key", day, compact(body), "no organisationId AND empty EXPORT_DATE", export_date="")
 
     bad_dates = ("", "2026-02-30", "not a date")
     for i in range(per_reason):
         day = next(pick)
-        payload = compact(_user_payload(world, user_on(day), day))
+        payload = compact(user_payload_dict(world, user_on(day), day))
         if i % 4 == 3:
             row("unparseable_date", day, payload, "FILE_LOADED_DAY does not parse", loaded="??")
         else:

@@ -15,6 +15,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -34,7 +35,6 @@ from warehouse.demo_events import (
     Details,
     Events,
 )
-from warehouse.demo_faults import FaultRow
 from warehouse.demo_world import (
     FEATURES,
     FIRST_NAMES,
@@ -44,6 +44,9 @@ from warehouse.demo_world import (
     STATUSES,
     World,
 )
+
+if TYPE_CHECKING:
+    from warehouse.demo_faults import FaultRow
 
 REDELIVERY_DELAY_DAYS = 6
 FILE_PATTERNS = ("event*.csv", "event*.csv.gz", "feature*.csv", "feature*.csv.gz", "user*.csv",
@@ -181,7 +184,7 @@ def write_events(con: duckdb.DuckDBPyConnection, world: World, out_dir: Path, ev
         rendered = rendered.take(np.argsort(rendered["order_seq"].to_numpy()))  # defensive
     rendered = rendered.drop_columns(["order_seq"])
 
-    epoch = _epoch_day(world)
+    epoch = world.calendar.epoch_day
     # Fault rows go last on their day (after every clean row of that day).
     fault_ts = np.array([(epoch + f.day + 1) * DAY_US - 1 for f in faults], dtype=np.int64)
     extra = pa.table({column: pa.array([f.text[column] for f in faults], pa.string())
@@ -189,10 +192,6 @@ def write_events(con: duckdb.DuckDBPyConnection, world: World, out_dir: Path, ev
     table, keys = _interleave(rendered, rows.order_ts[order], extra, fault_ts)
     return _write_by_month(table, _month_codes(world, keys // DAY_US - epoch), out_dir, "event",
                            gzip_first=True)
-
-
-def _epoch_day(world: World) -> int:
-    return int(world.calendar.start.astype(np.int64))
 
 
 # ---------------------------------------------------------------- FEATURE exports

@@ -128,6 +128,11 @@ class Calendar:
     def last(self) -> int:
         return self.n_days - 1
 
+    @property
+    def epoch_day(self) -> int:
+        """Days from 1970-01-01 to day index 0."""
+        return int(self.start.astype(np.int64))
+
     def iso(self, day: int) -> str:
         return str(self.start + np.timedelta64(int(day), "D"))
 

@@ -13,6 +13,7 @@ import datetime as dt
 import gzip
 import hashlib
 import json
+import os
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ import pytest
 from warehouse.demo import generate, main
 
 SCALE = "small"
-SEED = 7
+SEED = int(os.environ.get("ACCURX_TEST_SEED", "7"))  # as in tests/conftest.py
 CONTRACT_OPTIONS = {
     "sms": {"off", "sms lite", "sms plus"},
     "video": {"off", "on"},

@@ -1,0 +1,145 @@
+"""`python -m warehouse build`: dbt build into a fresh file, swapped in atomically.
+
+Uses the session's demo warehouse (tests/conftest.py) as the "live" warehouse: each
+test copies it, so the shared one is never modified. A failing build is provoked with a
+temporary copy of the dbt project holding a broken model and a failing test.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_DIR = REPO_ROOT / "warehouse"
+
+
+def run_build(db_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "warehouse", "build", "--db", str(db_path), *extra],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def live_copy(demo_warehouse, tmp_path: Path) -> Path:
+    """A private copy of the built demo warehouse, same file name (views store its stem)."""
+    target = tmp_path / "live" / demo_warehouse.db_path.name
+    target.parent.mkdir()
+    shutil.copyfile(demo_warehouse.db_path, target)
+    return target
+
+
+def data_quality(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute('select * from "04_PRESENTATION".data_quality order by 1').fetchall()
+
+
+def test_build_runs_seeds_models_unit_tests_and_data_tests(demo_warehouse):
+    run_results = demo_warehouse.db_path.parent / ".build" / "dbt" / "target" / "run_results.json"
+    results = json.loads(run_results.read_text())["results"]
+    kinds: dict[str, int] = {}
+    for result in results:
+        kind = result["unique_id"].split(".")[0]
+        kinds[kind] = kinds.get(kind, 0) + 1
+        assert result["status"] in {"pass", "success"}, result["unique_id"]
+    assert kinds["seed"] == 2
+    assert kinds["model"] >= 30
+    assert kinds["unit_test"] >= 20
+    assert kinds["test"] >= 50
+    unit_tests = {result["unique_id"].split(".")[-1] for result in results}
+    for rule in (
+        "event_dedup_keeps_earliest_timestamp_then_first_read",
+        "export_dedup_keeps_latest_loaded_then_greatest_filename_then_row",
+        "event_quarantine_reasons_in_precedence_order",
+        "unpaid_reasons_each_and_in_precedence_order",
+        "cancellation_confirmed_reversed_or_provisional",
+        "export_coverage_exactly_95_percent_counts_and_needs_user_export",
+        "retention_cohorts_censoring_month_end_state_and_data_horizon",
+    ):
+        assert rule in unit_tests
+
+
+def test_build_swaps_in_while_a_reader_holds_the_old_file(live_copy: Path):
+    reader = duckdb.connect(str(live_copy), read_only=True)
+    try:
+        before = data_quality(reader)
+        old_inode = live_copy.stat().st_ino
+
+        result = run_build(live_copy)
+
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+        assert live_copy.stat().st_ino != old_inode  # a new file took the old one's place
+        assert data_quality(reader) == before  # the open reader still reads the old file
+    finally:
+        reader.close()
+    with duckdb.connect(str(live_copy), read_only=True) as fresh:
+        assert data_quality(fresh) == before  # same raw data, same answers
+    assert not (live_copy.parent / ".build" / live_copy.name).exists()
+
+
+@pytest.fixture
+def broken_project(tmp_path: Path) -> Path:
+    """A copy of the dbt project with a model that fails and a data test that fails."""
+    project = tmp_path / "project"
+    shutil.copytree(
+        PROJECT_DIR, project,
+        ignore=shutil.ignore_patterns("target", "logs", "*.py", "__pycache__", "snowflake", ".user.yml"),
+    )  # fmt: skip
+    (project / "models" / "model" / "broken_model.sql").write_text(
+        "select no_such_column from {{ ref('fct_events') }}\n"
+    )
+    (project / "tests" / "always_fails.sql").write_text(
+        "select organisation_id from {{ ref('dim_organisations') }}\n"
+    )
+    return project
+
+
+def test_failed_build_leaves_the_previous_warehouse_serving(live_copy: Path, broken_project: Path):
+    before = digest(live_copy)
+    reader = duckdb.connect(str(live_copy), read_only=True)
+    try:
+        answers = data_quality(reader)
+
+        result = run_build(live_copy, "--project-dir", str(broken_project))
+
+        assert result.returncode == 1
+        assert "Traceback" not in result.stderr
+        assert "dbt build failed" in result.stderr
+        assert "model.accurx.broken_model" in result.stderr
+        assert "test.accurx.always_fails" in result.stderr
+        assert data_quality(reader) == answers
+    finally:
+        reader.close()
+    assert digest(live_copy) == before
+    assert not (live_copy.parent / ".build" / live_copy.name).exists()
+
+
+def test_build_without_a_loaded_warehouse_is_a_clear_error(tmp_path: Path):
+    result = run_build(tmp_path / "accurx.duckdb")
+    assert result.returncode == 1
+    assert "run `python -m warehouse load" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_concurrent_build_of_the_same_warehouse_is_refused(live_copy: Path):
+    lock_path = live_copy.parent / ".build" / f"{live_copy.name}.lock"
+    lock_path.parent.mkdir(exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = run_build(live_copy)
+    assert result.returncode == 1
+    assert "another load or build" in result.stderr

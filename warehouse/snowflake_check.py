@@ -27,6 +27,7 @@ import argparse
 import contextlib
 import datetime as dt
 import decimal
+import json
 import os
 import re
 import socket
@@ -45,6 +46,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.tokens import TokenType
 
+from warehouse.build import failure_summary
 from warehouse.load import LINEAGE_COLUMNS, RAW_SCHEMA, TABLE_COLUMNS, quote_ident
 from warehouse.load import load as load_raw_files
 
@@ -130,15 +132,24 @@ def dbt_environment(**overrides: str) -> dict[str, str]:
 def run_dbt(
     args: list[str], env: dict[str, str], timeout: int, project_dir: Path = PROJECT_DIR
 ) -> subprocess.CompletedProcess:
-    """Run dbt; raise SnowflakeCheckError with the end of its output when it fails."""
+    """Run dbt; raise SnowflakeCheckError when it fails.
+
+    The message starts with one line per failed node (from run_results.json, when `args`
+    name a --target-path), then the end of dbt's output.
+    """
     proc = subprocess.run(
         dbt_command(project_dir, *args),
         env=env, capture_output=True, text=True, timeout=timeout, check=False,
     )  # fmt: skip
     if proc.returncode != 0:
+        summary = []
+        if "--target-path" in args:
+            target_path = Path(args[args.index("--target-path") + 1])
+            summary = failure_summary(target_path / "run_results.json")
         raise SnowflakeCheckError(
             f"dbt {args[0]} --target snowflake exited {proc.returncode}\n"
-            f"--- stdout\n{proc.stdout[-8000:]}\n--- stderr\n{proc.stderr[-3000:]}"
+            + "".join(f"{line}\n" for line in summary)
+            + f"--- stdout\n{proc.stdout[-6000:]}\n--- stderr\n{proc.stderr[-2000:]}"
         )
     return proc
 
@@ -506,8 +517,15 @@ def normalise_value(value: Any) -> Any:
 
     Numbers -> float rounded to FLOAT_DIGITS decimals (ints, decimals and doubles of equal
     value compare equal); a timestamp at midnight -> its date (fakesnow's date_trunc on a
-    date returns a timestamp); dates and timestamps -> ISO text; None, bool and text as is.
+    date returns a timestamp); dates and timestamps -> ISO text; the text of a JSON object
+    -> the same object with sorted keys (Snowflake's OBJECT_CONSTRUCT does not keep key
+    order, DuckDB's json_object does); None, bool and other text as is.
     """
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            return json.dumps(json.loads(value), sort_keys=True)
+        except ValueError:
+            return value
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, (int, float, decimal.Decimal)):

@@ -1,10 +1,13 @@
 -- Dynamic masking of user names and e-mail addresses. Run after 01_setup.sql.
 --
--- Where they are (checked against the models by tests/warehouse/test_snowflake.py):
---   02_CLEAN.STG_RAW__USER_EXPORTS      EMAIL, FIRST_NAME, LAST_NAME, PAYLOAD_TEXT (raw JSON)
+-- The models unpack no personal key of the USER payload (email, firstName, lastName),
+-- but the raw payload itself travels on as text, names and addresses included. Where
+-- (checked against the models by tests/warehouse/test_snowflake.py):
+--   02_CLEAN.STG_RAW__USER_EXPORTS        PAYLOAD_TEXT (the raw USER payload)
 --   03_MODEL.INT_USER_EXPORTS__CLASSIFIED RAW_RECORD (the raw USER row, as JSON text)
---   03_MODEL.FCT_QUARANTINE             RAW_RECORD of rows with SOURCE_TABLE = 'USER'
---   04_PRESENTATION.QUARANTINE          RAW_RECORD of rows with SOURCE_TABLE = 'USER'
+--   03_MODEL.FCT_QUARANTINE               RAW_RECORD of rows with SOURCE_TABLE = 'USER'
+--   04_PRESENTATION.QUARANTINE            RAW_RECORD of rows with SOURCE_TABLE = 'USER'
+-- A column named EMAIL, FIRST_NAME or LAST_NAME added to a model must be added here.
 -- Event and feature rows carry ids only, so quarantined EVENT/FEATURE records stay
 -- readable on the dashboard's data quality page.
 --
@@ -32,7 +35,7 @@ CREATE MASKING POLICY IF NOT EXISTS ACCURX.GOVERNANCE.PII_TEXT_MASK
         WHEN val IS NULL THEN NULL
         ELSE '***MASKED***'
     END
-    COMMENT = 'User names, e-mail addresses and raw USER payloads';
+    COMMENT = 'User names, e-mail addresses and raw USER payloads or rows';
 
 CREATE MASKING POLICY IF NOT EXISTS ACCURX.GOVERNANCE.PII_RAW_RECORD_MASK
     AS (val VARCHAR, source_table VARCHAR) RETURNS VARCHAR ->
@@ -55,12 +58,6 @@ GRANT APPLY ON MASKING POLICY ACCURX.GOVERNANCE.PII_RAW_RECORD_MASK TO ROLE ACCU
 -- `dbt build` until the models attach the policies themselves in a post-hook.
 USE ROLE ACCURX_TRANSFORMER;
 
-ALTER VIEW ACCURX."02_CLEAN".STG_RAW__USER_EXPORTS
-    MODIFY COLUMN EMAIL SET MASKING POLICY ACCURX.GOVERNANCE.PII_TEXT_MASK;
-ALTER VIEW ACCURX."02_CLEAN".STG_RAW__USER_EXPORTS
-    MODIFY COLUMN FIRST_NAME SET MASKING POLICY ACCURX.GOVERNANCE.PII_TEXT_MASK;
-ALTER VIEW ACCURX."02_CLEAN".STG_RAW__USER_EXPORTS
-    MODIFY COLUMN LAST_NAME SET MASKING POLICY ACCURX.GOVERNANCE.PII_TEXT_MASK;
 ALTER VIEW ACCURX."02_CLEAN".STG_RAW__USER_EXPORTS
     MODIFY COLUMN PAYLOAD_TEXT SET MASKING POLICY ACCURX.GOVERNANCE.PII_TEXT_MASK;
 ALTER TABLE ACCURX."03_MODEL".INT_USER_EXPORTS__CLASSIFIED

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import parse_qs, urlencode
 
@@ -198,7 +199,8 @@ def empty_figure(message: str = "") -> go.Figure:
     fig.update_layout(
         template=THEME,
         xaxis=dict(visible=False), yaxis=dict(visible=False),
-        annotations=[dict(text=message, showarrow=False, font=dict(size=16, color="#6c757d"))]
+        annotations=[dict(text="<br>".join(textwrap.wrap(message, 80)), showarrow=False,
+                          font=dict(size=16, color="#6c757d"))]
         if message else [],
         height=320,
     )

@@ -82,10 +82,14 @@ def customer_choices(organisations: pd.DataFrame, search: str | None, selected: 
         by_id = frame["organisation_id"].astype(str).str.contains(needle, regex=False)
         frame = frame[by_name | by_id]
     chosen = frame.head(MAX_CUSTOMER_CHOICES)
+    choices = []
     if selected is not None:
         selected_rows = organisations[organisations["organisation_id"].astype(str) == str(selected)]
         chosen = pd.concat([selected_rows, chosen]).drop_duplicates("organisation_id")
-    return [
+        if selected_rows.empty:
+            # Keep an unknown id from the URL selected, so the page can say it is unknown.
+            choices.append({"label": f"{selected} (no such customer)", "value": str(selected)})
+    return choices + [
         {"label": f"{row.organisation_name} ({row.organisation_id})", "value": str(row.organisation_id)}
         for row in chosen.itertuples()
     ]
@@ -171,8 +175,7 @@ def week_table(week_start: dt.date, features: list[str], days: pd.DataFrame,
                       html.Td(fmt_int(stats["active_users"]), className="num"),
                       html.Td(fmt_int(stats["users_with_access"]), className="num")]
         else:
-            cells += [html.Td("0", className="num"), html.Td("0", className="num"),
-                      html.Td("0", className="num"), html.Td("–", className="num")]
+            cells += [html.Td("0", className="num") for _ in range(4)]
         rows.append(html.Tr(cells))
     return html.Div(html.Table([head, html.Tbody(rows)], className="week-grid"),
                     className="table-responsive")

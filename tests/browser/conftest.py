@@ -1,12 +1,13 @@
 """Browser-test fixtures: the app served by gunicorn, driven by Debian's chromium.
 
-- `serve_app(db_path, env=None)`: a context manager serving the app with gunicorn on a
+- `serve_app(db_path, env=None)` (fixture `serve`): a context manager serving the app with gunicorn on a
   free 127.0.0.1 port against the DuckDB file `db_path` (it need not exist: that is
   how the "warehouse missing" page is tested); yields the base URL.
 - `app_url` (session): the app served against the session's `demo_warehouse`.
 - `browser` (session): Playwright's chromium using /usr/bin/chromium (never
   `playwright install`). Missing chromium skips the tests locally and FAILS them when
   CI=true.
+- `view(sql)`: rows of the demo warehouse read directly (expected values).
 - `page`: a fresh context (downloads allowed, 1400x900, base_url=app_url) and page.
 - `screenshot` fixture: `screenshot(page, name)` saves tests/artifacts/<name>.png (git-ignored).
 
@@ -96,10 +97,38 @@ def serve_app(db_path: Path | str, env: dict[str, str] | None = None, workers: i
 
 
 @pytest.fixture(scope="session")
+def serve():
+    """The `serve_app` context manager, for tests that need their own server."""
+    return serve_app
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """tests/artifacts/ (git-ignored), created."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
 def app_url(demo_warehouse):
     """The app served by gunicorn against the session's demo warehouse."""
     with serve_app(demo_warehouse.db_path) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def view(demo_warehouse):
+    """view(sql) -> DataFrame: read the demo warehouse directly, for expected values."""
+    import duckdb
+
+    def read(sql: str, params=None):
+        con = duckdb.connect(str(demo_warehouse.db_path), read_only=True)
+        try:
+            return con.execute(sql, params or []).df()
+        finally:
+            con.close()
+
+    return read
 
 
 @pytest.fixture(scope="session")

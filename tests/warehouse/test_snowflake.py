@@ -267,6 +267,14 @@ def test_shims_follow_snowflake_semantics():
     )  # fmt: skip
 
 
+def test_fakesnow_answers_masking_attachments_without_running_them():
+    """A post-hook attaching a masking policy must not break the fakesnow build."""
+    cursor = fakesnow_with_shims().connect(DATABASE).cursor()
+    for match in masking_attachments():
+        cursor.execute(f'{match.group(0)}\n/* {{"app": "dbt"}} */')
+        assert cursor.fetchall() == [("Statement executed successfully.",)]
+
+
 # --- production SQL -----------------------------------------------------------------
 
 

@@ -44,6 +44,23 @@ checked as (
 
 ),
 
+recorded as (
+
+    -- The raw record only for quarantined rows; the wide raw text goes no further
+    -- (carrying it through the dedup's window would cost more than everything else).
+    select
+        *,
+        case
+            when quarantine_reason is not null then {{ json_object_text([
+                ('EVENT_NAME', 'event_name'),
+                ('EVENT_TIMESTAMP', 'event_timestamp_text'),
+                ('PAYLOAD', 'payload_text'),
+            ]) }}
+        end as raw_record
+    from checked
+
+),
+
 ranked as (
 
     select
@@ -52,7 +69,7 @@ ranked as (
             partition by quarantine_reason is null, message_id
             order by event_timestamp, source_file_id, source_row
         ) as message_rank
-    from checked
+    from recorded
 
 ),
 
@@ -78,13 +95,7 @@ final as (
         quarantine_reason,
         quarantine_reason is null and message_rank = 1 as is_kept,
         quarantine_reason is null and message_rank > 1 as is_duplicate,
-        case
-            when quarantine_reason is not null then {{ json_object_text([
-                ('EVENT_NAME', 'event_name'),
-                ('EVENT_TIMESTAMP', 'event_timestamp_text'),
-                ('PAYLOAD', 'payload_text'),
-            ]) }}
-        end as raw_record
+        raw_record
     from ranked
 
 )

@@ -22,6 +22,25 @@ checked as (
 
 ),
 
+recorded as (
+
+    -- The raw record only for quarantined rows; the wide raw text goes no further
+    -- (carrying it through the dedup's window would cost more than everything else).
+    select
+        *,
+        case
+            when quarantine_reason is not null then {{ json_object_text([
+                ('EXPORT_DATE', 'export_date_text'),
+                ('FILENAME', 'filename'),
+                ('FILE_ROW_NO', 'file_row_no_text'),
+                ('FILE_LOADED_DAY', 'file_loaded_day_text'),
+                ('PAYLOAD', 'payload_text'),
+            ]) }}
+        end as raw_record
+    from checked
+
+),
+
 ranked as (
 
     select
@@ -35,7 +54,7 @@ ranked as (
                 source_file_id desc nulls last,
                 source_row desc nulls last
         ) as export_rank
-    from checked
+    from recorded
 
 ),
 
@@ -54,15 +73,7 @@ final as (
         quarantine_reason,
         quarantine_reason is null and export_rank = 1 as is_kept,
         quarantine_reason is null and export_rank > 1 as is_duplicate,
-        case
-            when quarantine_reason is not null then {{ json_object_text([
-                ('EXPORT_DATE', 'export_date_text'),
-                ('FILENAME', 'filename'),
-                ('FILE_ROW_NO', 'file_row_no_text'),
-                ('FILE_LOADED_DAY', 'file_loaded_day_text'),
-                ('PAYLOAD', 'payload_text'),
-            ]) }}
-        end as raw_record
+        raw_record
     from ranked
 
 )

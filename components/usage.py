@@ -247,7 +247,8 @@ def leaderboard_figure(ranking: Ranking, metric: str, order: str, feature: str |
     reach = top_score * 1.3 if top_score > 0 else 1.0
     fig = go.Figure()
     fig.add_trace(go.Bar(
-        x=[reach] * len(rows), y=labels, orientation="h", customdata=rows[["organisation_id"]],
+        x=[reach] * len(rows), y=labels, orientation="h",
+        customdata=rows[["organisation_id"]].values.tolist(),
         marker={"color": "rgba(0,0,0,0)"}, hoverinfo="none", showlegend=False, name="",
     ))
     for name in sorted(rows["feature"].unique(), key=lambda f: (f not in features, f)):
@@ -257,7 +258,7 @@ def leaderboard_figure(ranking: Ranking, metric: str, order: str, feature: str |
         fig.add_trace(go.Bar(
             x=part["score"], y=[labels[i] for i in part.index], orientation="h", name=name,
             marker={"color": feature_colour(name, features)},
-            customdata=part[["organisation_id", "events", "days_enabled"]],
+            customdata=part[["organisation_id", "events", "days_enabled"]].values.tolist(),
             text=texts, textposition="outside", cliponaxis=False,
             hovertemplate=(f"%{{y}}<br>{info.label}: %{{x:{info.d3_format}}}<br>"
                            "Events: %{customdata[1]:,}<br>Enabled days: %{customdata[2]:,}"

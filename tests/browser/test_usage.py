@@ -1,0 +1,99 @@
+"""Usage tab in chromium against gunicorn: real numbers, bar and row clicks open the
+customer page (Back restores the leaderboard), CSV = the rows shown, shared URLs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+BARS = "#usage-chart .bars .point path"
+
+
+def read_csv(download) -> list[list[str]]:
+    text = open(download.path(), encoding="utf-8-sig").read()
+    return list(csv.reader(io.StringIO(text)))
+
+
+def chart_customer_ids(page) -> list[int]:
+    """The organisation ids of the chart's rows, in rank order (from the hit-area trace)."""
+    return page.evaluate(
+        "() => document.querySelector('#usage-chart .js-plotly-plot').data[0].customdata.map(c => c[0])")
+
+
+def open_leaderboard(page, query: str):
+    page.goto("/" + query)
+    page.wait_for_selector(BARS)
+    page.wait_for_selector("#usage-body .ag-row")
+
+
+def test_leaderboard_loads_with_real_numbers_and_exports_the_rows_shown(page, screenshot):
+    open_leaderboard(page, "?tab=usage&period=all")
+    summary = page.locator("#usage-summary").inner_text()
+    assert re.search(r"\d+ customers paid for each feature", summary)
+    assert "never used it in the period" in summary  # the demo plants customers who never use
+    assert page.locator(BARS).count() >= 20
+    screenshot(page, "usage_leaderboard_all")
+    with page.expect_download() as info:
+        page.locator("#usage-body").get_by_role("button", name="Download CSV").click()
+    download = info.value
+    assert re.fullmatch(r"usage_leaderboard_all-features_events_least_top20_\d{4}-\d\d-\d\d_to_\d{4}-\d\d-\d\d\.csv",
+                        download.suggested_filename)
+    rows = read_csv(download)
+    assert rows[0][:4] == ["Rank", "Customer", "Region", "Feature"]
+    assert len(rows) == 1 + 20
+    assert [r[0] for r in rows[1:]] == [str(i) for i in range(1, 21)]
+    assert rows[1][rows[0].index("Never used")] == "yes"
+
+
+def test_bar_click_opens_the_customer_and_back_restores_the_leaderboard(page, screenshot):
+    query = "?tab=usage&feature=SMS&metric=events-per-day&order=most&period=last-quarter&top=10"
+    open_leaderboard(page, query)
+    url = page.url
+    second = chart_customer_ids(page)[1]
+    page.locator(BARS).nth(1).click(force=True)  # the hit area of rank 2
+    page.wait_for_url(f"**/customer/{second}")
+    screenshot(page, "usage_to_customer")
+    page.go_back()
+    page.wait_for_url(url)
+    page.wait_for_selector(BARS)
+    assert "The 10 highest by events per entitled day" in page.locator("#usage-chart").inner_text()
+    assert chart_customer_ids(page)[1] == second
+
+
+def test_grid_row_click_opens_the_customer(page):
+    open_leaderboard(page, "?tab=usage&period=all&order=most")
+    first = chart_customer_ids(page)[0]
+    page.locator("#usage-body .ag-row[row-index='0'] [col-id='region']").click()
+    page.wait_for_url(f"**/customer/{first}")
+
+
+def test_shared_url_restores_the_view_and_presets_write_the_url(page, screenshot):
+    query = "?tab=usage&feature=Video&metric=adoption&order=most&period=last-quarter&top=10"
+    open_leaderboard(page, query)
+    assert "The 10 highest by adoption · Video" in page.locator("#usage-chart").inner_text()
+    assert "10 rows" in page.locator("#usage-body").inner_text()
+    controls = page.locator(".controls").inner_text()
+    assert "Adoption" in controls and "Most first" in controls and "Top 10" in controls
+    assert page.locator(".period-presets label.active").inner_text() == "Last quarter"
+    assert "Last quarter:" in page.locator(".period-note").inner_text()
+    screenshot(page, "usage_shared_url")
+    page.get_by_text("Last 4 weeks", exact=True).click()
+    page.wait_for_url(re.compile(r"period=last-4-weeks"))
+    page.wait_for_function("() => document.querySelector('.period-note').innerText.startsWith('Last 4 weeks')")
+    page.go_back()
+    page.wait_for_url(re.compile(r"period=last-quarter"))
+    page.wait_for_function("() => document.querySelector('.period-note').innerText.startsWith('Last quarter')")
+
+
+def test_bad_input_is_explained_on_the_page(page):
+    page.goto("/?tab=usage&period=2026-10-01..2026-09-01&top=7")
+    page.wait_for_selector("#usage-summary .state-error")
+    assert "after it ends on" in page.locator("#usage-summary").inner_text()
+    page.goto("/?tab=usage&feature=Fax")
+    page.wait_for_selector("#usage-summary .state-error")
+    assert "no feature “Fax”" in page.locator("#usage-summary").inner_text()

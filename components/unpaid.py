@@ -136,9 +136,11 @@ def layout(params: UrlParams):
             subtitle="Customers ranked by unpaid events. Click a customer to list its events.",
         ),
         section(
-            html.Span(id=ids.UNPAID_EVENTS_TITLE, children="Events of a customer"),
-            dbc.Button("Close", id=ids.UNPAID_EVENTS_CLOSE, n_clicks=0, size="sm",
-                       color="secondary", outline=True, className=close_class(False)),
+            html.Span([
+                html.Span(id=ids.UNPAID_EVENTS_TITLE, children="Events of a customer"),
+                dbc.Button("Close", id=ids.UNPAID_EVENTS_CLOSE, n_clicks=0, size="sm",
+                           color="secondary", outline=True, className=close_class(False)),
+            ]),
             loading(html.Div(id=ids.UNPAID_EVENTS_BODY)),
         ),
     ])
@@ -312,8 +314,8 @@ def events_grid(events: pd.DataFrame, organisation_id: int, name: str, file_name
         col_text("user_id", "User ID", maxWidth=140, **wrap),
         col_text("event_name", "Event", minWidth=190, **wrap),
         col_text("feature", "Feature", **wrap),
-        col_text("required_options", "Needs option", **wrap),
-        col_text("org_option", "Customer's option that day", minWidth=200, **wrap),
+        col_text("required_options", "Needs option", minWidth=150, **wrap),
+        col_text("org_option", "Customer's option that day", minWidth=230, **wrap),
         col_text("reason", "Reason", minWidth=200, **wrap),
         col_text("message_id", "Message ID", minWidth=160, **wrap),
     ]
@@ -330,7 +332,7 @@ def events_grid(events: pd.DataFrame, organisation_id: int, name: str, file_name
 
 def close_class(visible: bool) -> str:
     """The Close button of the events section is shown only while a customer is chosen."""
-    return "no-print ms-3 mb-1" + ("" if visible else " d-none")
+    return "no-print ms-3 align-baseline" + ("" if visible else " d-none")
 
 
 def file_name(kind: str, feature: str | None, reason: str | None, period_part: str, *extra) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 
 def read_csv(download) -> list[list[str]]:
-    text = open(download.path(), encoding="utf-8-sig").read()
+    text = Path(download.path()).read_text(encoding="utf-8-sig")  # AG Grid writes a BOM
     return list(csv.reader(io.StringIO(text)))
 
 

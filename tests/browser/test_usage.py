@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +16,7 @@ BARS = "#usage-chart .bars .point path"
 
 
 def read_csv(download) -> list[list[str]]:
-    text = open(download.path(), encoding="utf-8-sig").read()
+    text = Path(download.path()).read_text(encoding="utf-8-sig")  # AG Grid writes a BOM
     return list(csv.reader(io.StringIO(text)))
 
 
@@ -57,6 +58,7 @@ def test_bar_click_opens_the_customer_and_back_restores_the_leaderboard(page, sc
     second = chart_customer_ids(page)[1]
     page.locator(BARS).nth(1).click(force=True)  # the hit area of rank 2
     page.wait_for_url(f"**/customer/{second}")
+    page.wait_for_function("() => document.querySelector('#customer-body')?.innerText.trim().length > 0")
     screenshot(page, "usage_to_customer")
     page.go_back()
     page.wait_for_url(url)
@@ -97,3 +99,14 @@ def test_bad_input_is_explained_on_the_page(page):
     page.goto("/?tab=usage&feature=Fax")
     page.wait_for_selector("#usage-summary .state-error")
     assert "no feature “Fax”" in page.locator("#usage-summary").inner_text()
+
+
+def test_missing_warehouse_is_explained_on_the_tab_and_the_nav_still_works(new_page, serve, tmp_path):
+    with serve(tmp_path / "missing.duckdb", workers=1) as url:
+        page = new_page(url)
+        page.goto("/?tab=usage")
+        page.wait_for_selector("#usage-summary .state-error")
+        assert "has not been built yet" in page.locator("#usage-summary").inner_text()
+        page.get_by_role("link", name="Churn").click()
+        page.wait_for_selector("#churn-summary .state-error")
+        assert "has not been built yet" in page.locator("#churn-summary").inner_text()

@@ -123,41 +123,42 @@ def failure_summary(run_results_path: Path) -> list[str]:
     return lines
 
 
-def run_dbt(target: str, env: dict[str, str], dbt_dir: Path, project_dir: Path,
-            cwd: Path | None = None) -> None:
+def run_dbt(
+    target: str, env: dict[str, str], dbt_dir: Path, project_dir: Path, cwd: Path | None = None
+) -> None:
     """Run `dbt build`, streaming its log; raise WarehouseError naming the failed nodes."""
     run_results = dbt_dir / "target" / "run_results.json"
     run_results.unlink(missing_ok=True)
-    seed_partial_parse(dbt_dir, project_dir)
+    seed_partial_parse(dbt_dir, project_dir, target)
     command = dbt_command(target, dbt_dir, project_dir)
     proc = subprocess.run(command, env=env, cwd=cwd, check=False)
     if proc.returncode != 0:
         summary = failure_summary(run_results)
         detail = "\n".join(summary) if summary else "  (see the dbt output above)"
         raise WarehouseError(f"dbt build failed (exit {proc.returncode}):\n{detail}")
-    keep_partial_parse(dbt_dir, project_dir)
+    keep_partial_parse(dbt_dir, project_dir, target)
 
 
-def shared_partial_parse(project_dir: Path) -> Path:
-    return project_dir / "target" / "build_partial_parse.msgpack"
+def shared_partial_parse(project_dir: Path, target: str) -> Path:
+    return project_dir / "target" / f"build_partial_parse.{target}.msgpack"
 
 
-def seed_partial_parse(dbt_dir: Path, project_dir: Path) -> None:
+def seed_partial_parse(dbt_dir: Path, project_dir: Path, target: str) -> None:
     """Start a new warehouse's dbt target from the last build's parse (saves a full parse).
 
     dbt validates the file itself (project files, vars, profile) and parses from scratch
     when anything differs, so a stale copy costs nothing but the copy.
     """
-    shared = shared_partial_parse(project_dir)
+    shared = shared_partial_parse(project_dir, target)
     own = dbt_dir / "target" / "partial_parse.msgpack"
     if shared.exists() and not own.exists():
         own.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shared, own)
 
 
-def keep_partial_parse(dbt_dir: Path, project_dir: Path) -> None:
+def keep_partial_parse(dbt_dir: Path, project_dir: Path, target: str) -> None:
     own = dbt_dir / "target" / "partial_parse.msgpack"
-    shared = shared_partial_parse(project_dir)
+    shared = shared_partial_parse(project_dir, target)
     if not own.exists():
         return
     try:

@@ -52,7 +52,12 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 LINEAGE_COLUMNS = (("_FILE_ID", "BIGINT"), ("_SOURCE_FILE", "VARCHAR"), ("_SOURCE_ROW", "BIGINT"))
 # File name prefix (case-insensitive) -> raw table.
-FILE_PREFIXES = {"event": "EVENT", "feature": "FEATURE", "user": "USER", "organisation": "ORGANISATION"}
+FILE_PREFIXES = {
+    "event": "EVENT",
+    "feature": "FEATURE",
+    "user": "USER",
+    "organisation": "ORGANISATION",
+}
 FILE_SUFFIXES = (".csv", ".csv.gz")
 
 
@@ -205,9 +210,7 @@ def load(raw_dir: Path, db_path: Path) -> dict[str, int]:
 
     Raises WarehouseError (nothing changed in `db_path`) when any file cannot be read.
     """
-    files = [
-        RawFile(path, table, file_sha256(path)) for path, table in discover_raw_files(raw_dir)
-    ]
+    files = [RawFile(path, table, file_sha256(path)) for path, table in discover_raw_files(raw_dir)]
     db_path.parent.mkdir(parents=True, exist_ok=True)
     loaded_rows = {table: 0 for table in TABLE_COLUMNS}
     with exclusive_stage(db_path) as stage:
@@ -237,7 +240,9 @@ def load(raw_dir: Path, db_path: Path) -> dict[str, int]:
                 next_id += 1
                 changed = True
                 loaded_rows[raw_file.table] += rows
-                print(f"loaded {raw_file.path.name}: {rows:,} rows into {RAW_SCHEMA}.{raw_file.table}")
+                print(
+                    f"loaded {raw_file.path.name}: {rows:,} rows into {RAW_SCHEMA}.{raw_file.table}"
+                )
             con.execute("checkpoint")
         except BaseException:
             con.close()

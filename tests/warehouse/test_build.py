@@ -27,7 +27,7 @@ def run_build(db_path: Path, *extra: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
     return subprocess.run(
         [sys.executable, "-m", "warehouse", "build", "--db", str(db_path), *extra],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900,
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
 
 

@@ -49,7 +49,9 @@ def test_data_quality_matches_manifest_tables(views, demo_warehouse):
 def test_raw_rows_are_modeled_plus_duplicate_plus_quarantined(views, demo_warehouse):
     """Nothing silently dropped: the generator's raw row count is recovered from the
     modeled and duplicate counts plus the rows actually listed in the quarantine view."""
-    listed = dict(views(f"select source_table, count(*) from {PRESENTATION}.quarantine group by all"))
+    listed = dict(
+        views(f"select source_table, count(*) from {PRESENTATION}.quarantine group by all")
+    )
     dq = {row[0]: row[1:] for row in views(f"select * from {PRESENTATION}.data_quality")}
     assert set(dq) == {"EVENT", "FEATURE", "USER"}
     for table, truth in demo_warehouse.manifest["tables"].items():
@@ -74,7 +76,9 @@ def test_quarantine_counts_by_reason(views, demo_warehouse):
 
 
 def test_quarantine_keeps_the_raw_record(views):
-    for table, raw_record in views(f"select source_table, raw_record from {PRESENTATION}.quarantine"):
+    for table, raw_record in views(
+        f"select source_table, raw_record from {PRESENTATION}.quarantine"
+    ):
         assert raw_record and "PAYLOAD" in raw_record, table
 
 
@@ -86,9 +90,13 @@ def test_feature_events_are_the_deduplicated_feature_events(views, demo_warehous
 
 
 def test_unpaid_events_by_reason(views, demo_warehouse):
-    built = dict(views(f"select reason, count(*) from {PRESENTATION}.unpaid_usage_events group by all"))
+    built = dict(
+        views(f"select reason, count(*) from {PRESENTATION}.unpaid_usage_events group by all")
+    )
     assert built == nonzero(demo_warehouse.manifest["unpaid_events_by_reason"])
-    weekly = dict(views(f"select reason, sum(events) from {PRESENTATION}.unpaid_usage_weekly group by all"))
+    weekly = dict(
+        views(f"select reason, sum(events) from {PRESENTATION}.unpaid_usage_weekly group by all")
+    )
     assert weekly == built
 
 

@@ -37,7 +37,7 @@ USER_CSV = (
 def run_load(raw_dir: Path, db_path: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "warehouse", "load", str(raw_dir), "--db", str(db_path)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
 
 
@@ -45,9 +45,7 @@ def raw_rows(db_path: Path, table: str, columns: str = "*") -> list[tuple]:
     """Rows of a raw table in load order."""
     order = "file_id" if table == "_LOAD_LOG" else "_FILE_ID, _SOURCE_ROW"
     with duckdb.connect(str(db_path), read_only=True) as con:
-        return con.execute(
-            f'select {columns} from "01_RAW"."{table}" order by {order}'
-        ).fetchall()
+        return con.execute(f'select {columns} from "01_RAW"."{table}" order by {order}').fetchall()
 
 
 def file_digest(path: Path) -> str:
@@ -88,7 +86,9 @@ def test_load_is_idempotent(raw_dir: Path, tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
-def test_headers_are_case_insensitive_and_lineage_is_recorded(raw_dir: Path, tmp_path: Path) -> None:
+def test_headers_are_case_insensitive_and_lineage_is_recorded(
+    raw_dir: Path, tmp_path: Path
+) -> None:
     db_path = tmp_path / "accurx.duckdb"
     assert run_load(raw_dir, db_path).returncode == 0
     assert raw_rows(db_path, "FEATURE", "EXPORT_DATE, FILENAME, _SOURCE_FILE, _SOURCE_ROW") == [
@@ -136,7 +136,11 @@ def test_gzip_files_are_read(raw_dir: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "line", "reason"),
     [
-        (EVENT_HEADER + "Login,2026-01-05 08:00:00,x\n" + 'Login,2026-01-05,"{""a"":1\n', 3, "quote"),
+        (
+            EVENT_HEADER + "Login,2026-01-05 08:00:00,x\n" + 'Login,2026-01-05,"{""a"":1\n',
+            3,
+            "quote",
+        ),
         (EVENT_HEADER + "Login,2026-01-05 08:00:00,x\nLogin,2026-01-05,x,extra\n", 3, "Columns"),
         ("EVENT_NAME,PAYLOAD\nLogin,x\n", 1, "EVENT_TIMESTAMP"),
         ("", 1, "header"),

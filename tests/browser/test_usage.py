@@ -84,6 +84,11 @@ def test_shared_url_restores_the_view_and_presets_write_the_url(page, screenshot
     assert page.locator(".period-presets label.active").inner_text() == "Last quarter"
     assert "Last quarter:" in page.locator(".period-note").inner_text()
     screenshot(page, "usage_shared_url")
+    page.hover("#usage-chart")
+    with page.expect_download() as info:
+        page.locator("#usage-chart").get_by_role("button", name="Download plot as a PNG").click()
+    assert re.fullmatch(r"usage_leaderboard_Video_adoption_most_top10_\d{4}-\d\d-\d\d_to_\d{4}-\d\d-\d\d\.png",
+                        info.value.suggested_filename)
     page.get_by_text("Last 4 weeks", exact=True).click()
     page.wait_for_url(re.compile(r"period=last-4-weeks"))
     page.wait_for_function("() => document.querySelector('.period-note').innerText.startsWith('Last 4 weeks')")
@@ -110,3 +115,16 @@ def test_missing_warehouse_is_explained_on_the_tab_and_the_nav_still_works(new_p
         page.get_by_role("link", name="Churn").click()
         page.wait_for_selector("#churn-summary .state-error")
         assert "has not been built yet" in page.locator("#churn-summary").inner_text()
+
+
+def test_dates_picked_in_the_calendar_become_the_period(page):
+    open_leaderboard(page, "?tab=usage")
+    page.locator("input.dash-datepicker-start-date").click()
+    calendar = page.locator(".dash-datepicker-calendar-wrapper")
+    calendar.locator("td", has_text="12").first.click()
+    calendar.locator("td", has_text="25").first.click()
+    page.wait_for_url(re.compile(r"period=\d{4}-\d\d-12\.\.\d{4}-\d\d-25"))
+    page.wait_for_function("() => document.querySelector('.period-note').innerText.startsWith('Chosen dates')")
+    assert page.locator(".period-presets label.active").inner_text() == "Custom dates"
+    page.go_back()
+    page.wait_for_function("() => document.querySelector('.period-note').innerText.startsWith('Last 4 weeks')")

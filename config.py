@@ -27,9 +27,10 @@ Secrets (passwords, keys) are kept out of `repr()` and never logged.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent
 

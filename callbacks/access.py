@@ -12,7 +12,14 @@ from dash.exceptions import PreventUpdate
 from callbacks.navigation import parse_iso_date
 from components import access as view
 from components import ids
-from components.common import empty_figure, empty_state, error_state, file_slug, fmt_date, graph_config
+from components.common import (
+    empty_figure,
+    empty_state,
+    error_state,
+    file_slug,
+    fmt_date,
+    graph_config,
+)
 from queries import access as access_queries
 from queries import organisations
 from queries.runner import WarehouseError

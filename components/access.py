@@ -16,8 +16,23 @@ from plotly.subplots import make_subplots
 
 from components import ids
 from components.common import (
-    UrlParams, col_customer, col_int, col_text, data_grid, empty_state, file_slug, fmt_date,
-    fmt_int, graph, kpi_card, loading, notice, option_colour, ordered_options, section, themed,
+    UrlParams,
+    col_customer,
+    col_int,
+    col_text,
+    data_grid,
+    empty_state,
+    file_slug,
+    fmt_date,
+    fmt_int,
+    graph,
+    kpi_card,
+    loading,
+    notice,
+    option_colour,
+    ordered_options,
+    section,
+    themed,
 )
 
 KEY = "access"
@@ -203,12 +218,12 @@ def trend_figure(trend: pd.DataFrame, export_dates: pd.Series, feature: str, opt
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
                         subplot_titles=("Customers", "Active users"))
     colour = option_colour(option) if option_colour(option) != "#D9D9D9" else "#0072B2"
-    fig.add_trace(go.Scatter(x=data["date"], y=data["org_count"], mode="lines", name="Customers", showlegend=False,
-                             line=dict(color=colour, width=2.5),
+    fig.add_trace(go.Scatter(x=data["date"], y=data["org_count"], mode="lines", name="Customers",
+                             showlegend=False, line={"color": colour, "width": 2.5},
                              hovertemplate="%{x|%-d %b %Y}: %{y:,} customers<extra></extra>"), 1, 1)
     fig.add_trace(go.Scatter(x=data["date"], y=data["active_user_count"], mode="lines",
                              name="Active users", showlegend=False,
-                             line=dict(color="#E69F00", width=2.5),
+                             line={"color": "#E69F00", "width": 2.5},
                              hovertemplate="%{x|%-d %b %Y}: %{y:,} active users<extra></extra>"), 2, 1)
     _mark_date(fig, as_of)
     themed(fig, f"{feature} · {option}: customers and active users with access", height=520)
@@ -238,9 +253,9 @@ def _mark_date(fig: go.Figure, as_of: dt.date | None) -> None:
         return
     stamp = pd.Timestamp(as_of)
     fig.add_shape(type="line", xref="x", yref="paper", x0=stamp, x1=stamp, y0=0, y1=1,
-                  line=dict(color="#6c757d", dash="dot", width=1.5))
+                  line={"color": "#6c757d", "dash": "dot", "width": 1.5})
     fig.add_annotation(x=stamp, xref="x", y=1, yref="paper", text=fmt_date(as_of), showarrow=False,
-                       yanchor="bottom", font=dict(size=12, color="#6c757d"))
+                       yanchor="bottom", font={"size": 12, "color": "#6c757d"})
 
 
 def customers_title(feature: str | None, option: str | None, as_of: dt.date | None, count=None):

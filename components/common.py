@@ -117,7 +117,7 @@ def fmt_int(value) -> str:
     """1234567 -> '1,234,567'; missing -> '–'."""
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
         return "–"
-    return f"{int(round(float(value))):,}"
+    return f"{round(float(value)):,}"
 
 
 def fmt_date(value, weekday: bool = False) -> str:
@@ -158,22 +158,22 @@ def file_slug(*parts) -> str:
 
 # ---------------------------------------------------------------- figures
 THEME = go.layout.Template(
-    layout=dict(
-        font=dict(family=FONT_FAMILY, size=15, color="#212529"),
-        title=dict(font=dict(size=17), x=0, xanchor="left", xref="paper",
-                   y=1, yref="container", yanchor="top", pad=dict(t=12)),
-        colorway=list(OKABE_ITO),
-        separators=".,",
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        margin=dict(l=60, r=20, t=78, b=50),
-        hoverlabel=dict(font_size=14),
+    layout={
+        "font": {"family": FONT_FAMILY, "size": 15, "color": "#212529"},
+        "title": {"font": {"size": 17}, "x": 0, "xanchor": "left", "xref": "paper",
+                   "y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 12}},
+        "colorway": list(OKABE_ITO),
+        "separators": ".,",
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "margin": {"l": 60, "r": 20, "t": 78, "b": 50},
+        "hoverlabel": {"font_size": 14},
         # Below the chart: never over the title or subplot titles, and kept in a PNG.
-        legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="bottom", yref="container"),
-        xaxis=dict(showgrid=False, linecolor="#6c757d", ticks="outside", automargin=True),
-        yaxis=dict(gridcolor="#E5E5E5", zerolinecolor="#BDBDBD", automargin=True,
-                   rangemode="tozero", tickformat=","),
-    )
+        "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yanchor": "bottom", "yref": "container"},
+        "xaxis": {"showgrid": False, "linecolor": "#6c757d", "ticks": "outside", "automargin": True},
+        "yaxis": {"gridcolor": "#E5E5E5", "zerolinecolor": "#BDBDBD", "automargin": True,
+                   "rangemode": "tozero", "tickformat": ","},
+    }
 )
 
 
@@ -183,7 +183,7 @@ def themed(fig: go.Figure, title: str | None = None, height: int | None = None) 
     legend_shown = sum(1 for trace in fig.data if trace.showlegend is not False) > 1
     fig.update_layout(template=THEME, title_text=title, height=height,
                       showlegend=legend_shown,
-                      margin=dict(b=105 if legend_shown else 50))
+                      margin={"b": 105 if legend_shown else 50})
     return fig
 
 
@@ -198,9 +198,9 @@ def empty_figure(message: str = "") -> go.Figure:
     fig = go.Figure()
     fig.update_layout(
         template=THEME,
-        xaxis=dict(visible=False), yaxis=dict(visible=False),
-        annotations=[dict(text="<br>".join(textwrap.wrap(message, 80)), showarrow=False,
-                          font=dict(size=16, color="#6c757d"))]
+        xaxis={"visible": False}, yaxis={"visible": False},
+        annotations=[{"text": "<br>".join(textwrap.wrap(message, 80)), "showarrow": False,
+                          "font": {"size": 16, "color": "#6c757d"}}]
         if message else [],
         height=320,
     )

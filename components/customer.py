@@ -18,9 +18,27 @@ from plotly.subplots import make_subplots
 
 from components import ids
 from components.common import (
-    GREY, OKABE_ITO, REASON_LABELS, UrlParams, col_date, col_datetime, col_text, data_grid,
-    empty_figure, empty_state, error_state, file_slug, fmt_date, fmt_int, graph_config,
-    loading, option_colour, ordered_options, section, themed, whole_number_ticks,
+    GREY,
+    OKABE_ITO,
+    REASON_LABELS,
+    UrlParams,
+    col_date,
+    col_datetime,
+    col_text,
+    data_grid,
+    empty_figure,
+    empty_state,
+    error_state,
+    file_slug,
+    fmt_date,
+    fmt_int,
+    graph_config,
+    loading,
+    option_colour,
+    ordered_options,
+    section,
+    themed,
+    whole_number_ticks,
 )
 
 PERIODS = {"13": "Last 13 weeks", "26": "Last 26 weeks", "52": "Last 52 weeks", "": "All data"}
@@ -125,7 +143,7 @@ def timeline_figure(days: pd.DataFrame, name: str) -> go.Figure:
         duration_ms = ((rows["end"] - rows["start"]).dt.days + 1) * 86_400_000
         fig.add_trace(go.Bar(
             y=rows["feature"], x=duration_ms, base=rows["start"], orientation="h", name=option,
-            marker=dict(color=option_colour(option), line=dict(color="#6c757d", width=0.5)),
+            marker={"color": option_colour(option), "line": {"color": "#6c757d", "width": 0.5}},
             customdata=list(zip(rows["start"].dt.strftime("%-d %b %Y"),
                                 rows["end"].dt.strftime("%-d %b %Y"),
                                 (rows["end"] - rows["start"]).dt.days + 1)),
@@ -152,14 +170,14 @@ def usage_figure(usage: pd.DataFrame, name: str) -> go.Figure:
         option = data["option"].fillna("unknown")
         fig.add_trace(go.Scatter(
             x=data["week_start"], y=data["events"], mode="lines+markers", name=name,
-            legendgroup="customer", showlegend=row == 1, line=dict(color=OKABE_ITO[0], width=2.5),
-            marker=dict(size=5), customdata=option,
+            legendgroup="customer", showlegend=row == 1, line={"color": OKABE_ITO[0], "width": 2.5},
+            marker={"size": 5}, customdata=option,
             hovertemplate="Week of %{x|%-d %b %Y}: %{y:,} events (option %{customdata})<extra></extra>",
         ), row, 1)
         fig.add_trace(go.Scatter(
             x=data["week_start"], y=data["peer_median_events"], mode="lines",
             name="Median of customers with the same option", legendgroup="peers",
-            showlegend=row == 1, line=dict(color=OKABE_ITO[1], width=2, dash="dash"),
+            showlegend=row == 1, line={"color": OKABE_ITO[1], "width": 2, "dash": "dash"},
             customdata=list(zip(option, data["peer_count"].fillna(0).astype(int))),
             hovertemplate="Week of %{x|%-d %b %Y}: median %{y:,.1f} events of "
                           "%{customdata[1]} customers with %{customdata[0]}<extra></extra>",
@@ -179,14 +197,14 @@ def users_figure(usage: pd.DataFrame, name: str) -> go.Figure:
     active = usage.groupby("week_start", as_index=False)["users_with_access"].max()
     fig.add_trace(go.Scatter(
         x=active["week_start"], y=active["users_with_access"], mode="lines", name="Active users",
-        line=dict(color=GREY, width=3),
+        line={"color": GREY, "width": 3},
         hovertemplate="Week of %{x|%-d %b %Y}: %{y:,} active users<extra></extra>",
     ))
     for index, feature in enumerate(sorted(usage["feature"].unique())):
         data = usage[usage["feature"] == feature].sort_values("week_start")
         fig.add_trace(go.Scatter(
             x=data["week_start"], y=data["active_users"], mode="lines",
-            name=f"Users sending {feature} events", line=dict(color=OKABE_ITO[index % 6], width=2),
+            name=f"Users sending {feature} events", line={"color": OKABE_ITO[index % 6], "width": 2},
             hovertemplate="Week of %{x|%-d %b %Y}: %{y:,} users<extra>" + feature + "</extra>",
         ))
     themed(fig, f"Users per week<br><sup>{name}</sup>", height=380)
@@ -233,7 +251,7 @@ def page(organisation: pd.Series, since: dt.date | None, weeks: str | None, days
     name = str(organisation["organisation_name"])
     organisation_id = organisation["organisation_id"]
     period = PERIODS.get(weeks or "", "All data").lower()
-    slug = lambda what: file_slug("customer", organisation_id, what, weeks and f"{weeks}w")  # noqa: E731
+    slug = lambda what: file_slug("customer", organisation_id, what, weeks and f"{weeks}w")
     recent_rows = recent.assign(reason=recent["reason"].map(lambda r: REASON_LABELS.get(r, r)))
     return html.Div([
         header(organisation, days, changes, by_reason, since),

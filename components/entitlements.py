@@ -15,7 +15,14 @@ from dash import dcc, html
 
 from components import ids
 from components.common import (
-    UrlParams, fmt_date, fmt_int, fmt_week, iso_week_label, notice, loading, section,
+    UrlParams,
+    fmt_date,
+    fmt_int,
+    fmt_week,
+    iso_week_label,
+    loading,
+    notice,
+    section,
 )
 
 KEY = "entitlements"

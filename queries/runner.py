@@ -172,7 +172,7 @@ def parse_sql_file(question: str, text: str) -> dict[str, Statement]:
     return statements
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_statements(question: str) -> dict[str, Statement]:
     """The named statements of queries/<question>.sql (read once per process)."""
     if not re.fullmatch(r"[a-z_]+", question):
@@ -195,7 +195,7 @@ def _bind(statement: Statement, params: Params) -> list[Any]:
             return []
         return list(params or [])
     if not isinstance(params, Mapping):
-        raise ValueError(f"{statement.name} takes named parameters {statement.param_names}")
+        raise TypeError(f"{statement.name} takes named parameters {statement.param_names}")
     missing = [p for p in statement.param_names if p not in params]
     if missing:
         raise ValueError(f"{statement.name} is missing parameters {missing}")
@@ -346,8 +346,8 @@ class SnowflakeBackend:
         if con is not None:
             try:
                 con.close()
-            except Exception:  # already broken; nothing more to release
-                pass
+            except Exception as exc:  # noqa: BLE001  (already broken: nothing more to release)
+                log.debug("closing a failed Snowflake connection: %s", type(exc).__name__)
 
     def execute(self, sql: str, params: list[Any]) -> tuple[list[str], list[tuple]]:
         con = self._connection()
@@ -378,7 +378,7 @@ class SnowflakeBackend:
             if self._identity and now - self._identity[0] < self.settings.build_check_seconds:
                 return self._identity[1]
         statement = load_statements("organisations")["build_identity"]
-        columns, rows = self.execute(statement.sql.replace(PRESENTATION_TOKEN, self.presentation), [])
+        _, rows = self.execute(statement.sql.replace(PRESENTATION_TOKEN, self.presentation), [])
         identity = f"snowflake:{rows[0] if rows else None}"
         with self._identity_lock:
             self._identity = (now, identity)
@@ -442,6 +442,21 @@ class Runner:
         }))
         return frame.copy()
 
+    def readiness(self) -> dict[str, Any]:
+        """Facts for a readiness probe (serving/health.py): the backend and how current its
+        data is. Raises WarehouseError when the warehouse cannot answer."""
+        extent = self.run("organisations", "data_extent")
+        last = extent["last_export_date"].iloc[0] if len(extent) else None
+        complete = extent["latest_complete_date"].iloc[0] if len(extent) else None
+        last_day = None if last is None or pd.isna(last) else pd.Timestamp(last).date()
+        return {
+            "warehouse": self.backend.name,
+            "last_export_date": last_day.isoformat() if last_day else None,
+            "latest_complete_date": None if complete is None or pd.isna(complete)
+            else pd.Timestamp(complete).date().isoformat(),
+            "data_age_days": (dt.date.today() - last_day).days if last_day else None,
+        }
+
     def _execute_current(self, sql: str, values: list[Any], identity: str) -> pd.DataFrame:
         """Execute; if the warehouse was rebuilt meanwhile, execute again on the new build
         (the answer is cached under the identity read before the first attempt)."""
@@ -455,7 +470,7 @@ class Runner:
             return None
         try:
             return self.cache.get(key)
-        except Exception as exc:  # a cache outage slows the app down, it must not break it
+        except Exception as exc:  # noqa: BLE001  (a cache outage slows the app, never breaks it)
             log.warning(json.dumps({"event": "cache_get_failed", "error": type(exc).__name__}))
             return None
 
@@ -464,7 +479,7 @@ class Runner:
             return
         try:
             self.cache.set(key, frame)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  (as in _cache_get)
             log.warning(json.dumps({"event": "cache_set_failed", "error": type(exc).__name__}))
 
 

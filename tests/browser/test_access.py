@@ -7,6 +7,7 @@ import io
 import json
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -78,7 +79,7 @@ def test_card_click_lists_customers_and_csv_holds_the_rows_shown(page, sms_plus_
         page.get_by_role("button", name="Download CSV").click()
     download = download_info.value
     assert download.suggested_filename == f"access_customers_SMS_SMS-Plus_{latest}.csv"
-    text = open(download.path(), encoding="utf-8-sig").read()  # AG Grid writes a BOM
+    text = Path(download.path()).read_text(encoding="utf-8-sig")  # AG Grid writes a BOM
     rows = list(csv.DictReader(io.StringIO(text)))
     assert list(rows[0]) == ["Customer", "Customer ID", "Region", "Active users (week)"]
     assert {int(r["Customer ID"]) for r in rows} == set(sms_plus_customers["organisation_id"])

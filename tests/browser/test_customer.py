@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from pathlib import Path
 
 import pytest
 
@@ -39,7 +40,7 @@ def test_customer_page_renders_every_section(page, customer, view, screenshot):
             "button", name="Download CSV").click()
     download = download_info.value
     assert download.suggested_filename == f"customer_{organisation_id}_changes.csv"
-    rows = list(csv.DictReader(io.StringIO(open(download.path(), encoding="utf-8-sig").read())))
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8-sig"))))
     assert len(rows) == changes
     assert list(rows[0]) == ["Date", "Feature", "Change", "From", "To", "Cancellation"]
 
@@ -69,7 +70,7 @@ def test_access_drilldown_links_to_the_customer_page(page, screenshot):
 
 
 def test_customer_page_prints_without_navigation(page, customer, screenshot, artifacts):
-    organisation_id, name = customer
+    organisation_id, _ = customer
     page.goto(f"/customer/{organisation_id}")
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4")
     page.emulate_media(media="print")

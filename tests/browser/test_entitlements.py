@@ -37,7 +37,7 @@ def unknown_cells(page) -> int:
 
 
 def test_pick_customer_and_week_shows_the_grid(page, customer, screenshot):
-    organisation_id, name, days = customer
+    organisation_id, _, days = customer
     page.goto("/?tab=entitlements")
     page.locator(".dash-dropdown").first.click()
     page.keyboard.type(str(organisation_id))

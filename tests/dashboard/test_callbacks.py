@@ -229,7 +229,7 @@ def test_controls_write_the_url_and_the_page_is_not_rendered_again():
     assert stored == {"key": "tab:access", "search": search}
     with pytest.raises(PreventUpdate):
         navigation.render_page("/", search, stored)
-    page, key, _ = navigation.render_page("/", "?tab=entitlements&customer=5", stored)
+    _, key, _ = navigation.render_page("/", "?tab=entitlements&customer=5", stored)
     assert key["key"] == "tab:entitlements"
     assert UrlParams.from_search(key["search"]).get("customer") == "5"
 

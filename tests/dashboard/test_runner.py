@@ -11,6 +11,10 @@ import json
 import logging
 import os
 import re
+import shutil
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import duckdb
@@ -19,7 +23,12 @@ from flask import Flask
 
 from config import load_settings
 from queries.runner import (
-    QUERIES_DIR, Runner, WarehouseError, init_app, load_statements, parse_sql_file,
+    QUERIES_DIR,
+    Runner,
+    WarehouseError,
+    init_app,
+    load_statements,
+    parse_sql_file,
 )
 
 # The presentation views of METRICS.md section 3: the only objects the app may read.
@@ -40,6 +49,7 @@ def make_warehouse(path: Path, organisations: list[tuple[int, str]]) -> None:
         'create table "04_PRESENTATION".organisations (organisation_id bigint, '
         "organisation_name varchar, region varchar, first_export_date date, last_export_date date)"
     )
+    con.execute('create table "04_PRESENTATION".latest_complete_date as select date \'2026-03-30\' as as_of_date')
     for organisation_id, name in organisations:
         con.execute(
             'insert into "04_PRESENTATION".organisations values (?, ?, null, ?, ?)',
@@ -192,3 +202,48 @@ def test_settings_from_environment_and_secrets_kept_out_of_repr():
     assert default.warehouse == "duckdb" and default.duckdb_path.name == "accurx.duckdb"
     assert default.cache_type == "SimpleCache"
 
+
+
+def test_readiness_reports_how_current_the_data_is(small_warehouse, tmp_path):
+    runner = Runner(load_settings({"ACCURX_DUCKDB_PATH": str(small_warehouse)}, environ={}))
+    facts = runner.readiness()
+    assert facts["warehouse"] == "duckdb" and facts["last_export_date"] == "2026-03-31"
+    assert facts["latest_complete_date"] == "2026-03-30"
+    assert facts["data_age_days"] == (dt.date.today() - dt.date(2026, 3, 31)).days
+    missing = Runner(load_settings({"ACCURX_DUCKDB_PATH": str(tmp_path / "none.duckdb")}, environ={}))
+    with pytest.raises(WarehouseError):
+        missing.readiness()
+
+
+def test_redis_cache_is_shared_between_runners(small_warehouse, tmp_path, caplog):
+    """Two runners (two gunicorn workers) on one Redis: the second answers from the cache."""
+    server_binary = shutil.which("redis-server")
+    if server_binary is None:
+        pytest.skip("redis-server is not installed (make browser-deps installs it)")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    redis = subprocess.Popen([server_binary, "--port", str(port), "--save", "", "--appendonly", "no",
+                              "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.1)
+        overrides = {"ACCURX_DUCKDB_PATH": str(small_warehouse), "REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+        caplog.set_level(logging.INFO, logger="accurx.queries")
+        first = init_app(Flask("one"), load_settings(overrides, environ={}))
+        second = init_app(Flask("two"), load_settings(overrides, environ={}))
+        assert first.settings.cache_type == "RedisCache"
+        first.run("organisations", "all_organisations")
+        frame = second.run("organisations", "all_organisations")
+        assert len(frame) == 2
+        lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "accurx.queries"]
+        assert [line["cache"] for line in lines] == ["miss", "hit"]
+    finally:
+        redis.terminate()
+        redis.wait(timeout=10)

@@ -36,8 +36,10 @@ def fakesnow_port(tmp_path_factory):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    log = open(tmp_path_factory.mktemp("fakesnow") / "server.log", "w")
-    proc = subprocess.Popen([str(executable), "-s", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    log_path = tmp_path_factory.mktemp("fakesnow") / "server.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([str(executable), "-s", "-p", str(port)], stdout=log,
+                                stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -46,20 +48,19 @@ def fakesnow_port(tmp_path_factory):
                 break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    pytest.fail("fakesnow server did not start")
+                    pytest.fail(f"fakesnow server did not start:\n{log_path.read_text()[-2000:]}")
                 time.sleep(0.2)
         yield port
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-        log.close()
 
 
 def test_runner_against_fakesnow(fakesnow_port):
     import snowflake.connector
 
-    connection = dict(account="fakesnow", user="dashboard", password="unused", host="127.0.0.1",
-                      port=fakesnow_port, protocol="http")
+    connection = {"account": "fakesnow", "user": "dashboard", "password": "unused", "host": "127.0.0.1",
+                      "port": fakesnow_port, "protocol": "http"}
     con = snowflake.connector.connect(**connection)
     cur = con.cursor()
     cur.execute("create database if not exists ACCURX")

@@ -154,6 +154,7 @@ class Ranking:
     never_used: int              # of those, pairs with no event at all in the period
     not_entitled: int            # pairs with events but no enabled day (not ranked)
     undefined: int               # entitled pairs whose metric is undefined (not ranked)
+    silent_features: tuple[str, ...] = ()  # ranked features without a single event (any customer)
 
 
 def rank_leaderboard(frame: pd.DataFrame, metric: str, order: str, top: int) -> Ranking:
@@ -176,12 +177,15 @@ def rank_leaderboard(frame: pd.DataFrame, metric: str, order: str, top: int) -> 
     ordered = defined.sort_values(keys, ascending=ascending, kind="mergesort")
     rows = ordered.head(top).reset_index(drop=True)
     rows.insert(0, "rank", range(1, len(rows) + 1))
+    events_by_feature = frame.groupby("feature")["events"].sum()
     return Ranking(
         rows=rows,
         ranked=len(defined),
         never_used=int((defined["events"] == 0).sum()),
         not_entitled=not_entitled,
         undefined=len(entitled) - len(defined),
+        silent_features=tuple(sorted(
+            f for f in defined["feature"].unique() if events_by_feature.get(f, 0) == 0)),
     )
 
 
@@ -192,15 +196,15 @@ def row_label(row, every_feature: bool) -> str:
 
 def summary(ranking: Ranking, metric: str, order: str, feature: str | None, period_label: str):
     """One paragraph: what is ranked, how many never used it, who is left out and why."""
-    what = f"{feature}" if feature else "each feature"
-    parts = [
-        f"{fmt_int(ranking.ranked)} customer{'s' if ranking.ranked != 1 else ''} paid for {what} "
-        f"in {period_label} (at least one day with it on)"
-        + ("" if feature else "; a customer appears once per feature")
-        + f". Showing the {fmt_int(len(ranking.rows))} "
-        + ("lowest" if order == "least" else "highest")
-        + f" by {METRICS[metric].label.lower()}."
-    ]
+    if feature:
+        paid = (f"{fmt_int(ranking.ranked)} customer{'s' if ranking.ranked != 1 else ''} paid for "
+                f"{feature} in {period_label} (at least one day with it on).")
+    else:
+        paid = (f"{fmt_int(ranking.ranked)} customer-feature pairs were paid for in {period_label} "
+                "(at least one day with the feature on): a customer appears once per feature.")
+    parts = [paid + f" Showing the {fmt_int(len(ranking.rows))} "
+             + ("lowest" if order == "least" else "highest")
+             + f" by {METRICS[metric].label.lower()}."]
     if ranking.never_used:
         parts.append(
             f"{fmt_int(ranking.never_used)} of them never used it in the period (no event at all): "
@@ -219,6 +223,12 @@ def summary(ranking: Ranking, metric: str, order: str, feature: str | None, peri
         )
     if left_out:
         parts.append("Not ranked: " + "; ".join(left_out) + ".")
+    if ranking.silent_features:
+        names = ", ".join(ranking.silent_features)
+        parts.append(
+            f"Nobody sent a single {names} event in the period: if that feature has no usage rule "
+            "yet (events that count as its use), every customer of it scores 0."
+        )
     return notice(" ".join(parts), color="light")
 
 

@@ -26,7 +26,7 @@ def app(demo_warehouse):
 def test_default_leaderboard_has_bars_a_grid_and_a_named_png(app):
     with app.server.app_context():
         summary, figure, config, grid = usage.show_leaderboard(None, None, None, None, None)
-    assert "paid for each feature" in text_of(summary)
+    assert "customer-feature pairs were paid for" in text_of(summary)
     bars = [t for t in figure.data if t.name]  # the first trace is the transparent hit area
     assert sum(len(t.x) for t in bars) == 20
     assert config["toImageButtonOptions"]["filename"].startswith("usage_leaderboard_all-features_events_least_top20_")

@@ -87,6 +87,8 @@ def test_customers_who_pay_and_never_use_come_first_among_the_least(app, extent,
     board = leaderboard(app, *extent)
     ranking = rank_leaderboard(board, metric, "least", 100)
     never = {(r["organisation_id"], r["feature"]) for r in demo_warehouse.manifest["paying_never_using"]}
+    unknown = demo_warehouse.manifest["notes"]["unknown_feature"]  # kept, but has no usage rule
+    assert unknown in ranking.silent_features
     assert never, "the demo plants customers who pay and never use"
     top = ranking.rows.head(ranking.never_used)
     assert (top["events"] == 0).all() and (top["score"] == 0).all()
@@ -116,6 +118,7 @@ def test_ranking_zero_and_undefined_denominators():
     assert ranking.rows["organisation_name"].tolist() == ["Ash", "Birch", "Elm", "Fir"]
     assert (ranking.ranked, ranking.never_used, ranking.not_entitled, ranking.undefined) == (4, 2, 1, 1)
     assert ranking.rows["rank"].tolist() == [1, 2, 3, 4]
+    assert ranking.silent_features == ()
 
 
 def test_ranking_ties_and_top():

@@ -134,3 +134,15 @@ def test_a_missing_warehouse_shows_words_not_a_blank_page(new_page, serve, tmp_p
         page.goto("/?tab=entitlements&customer=1")
         page.locator(".state-error").first.wait_for()
         assert page.locator("nav").inner_text().count("Access") == 1
+
+
+def test_typed_date_goes_into_the_url(page, view):
+    dates = view('select distinct date from "04_PRESENTATION".org_feature_daily order by date')
+    chosen = dates["date"].iloc[len(dates) // 3].date()
+    page.goto("/?tab=access")
+    date_input = page.locator("input.dash-datepicker-input")
+    date_input.wait_for()
+    date_input.fill(f"{chosen.day} {chosen:%b %Y}")
+    date_input.press("Enter")
+    page.wait_for_url(re.compile(rf"date={chosen.isoformat()}"))
+    page.locator(".notice", has_text=f"Showing {chosen:%a} {chosen.day} {chosen:%b %Y}").wait_for()

@@ -10,18 +10,32 @@ overrides (keys are the environment variable names below) instead of editing
 |---|---|---|
 | ACCURX_WAREHOUSE | duckdb | `duckdb` (embedded file) or `snowflake` |
 | ACCURX_DUCKDB_PATH | data/accurx.duckdb | the DuckDB file; its stem is the catalog name |
-| ACCURX_DATABASE | ACCURX | Snowflake database (DuckDB: ignored, the catalog is the file stem) |
 | ACCURX_PRESENTATION_SCHEMA | 04_PRESENTATION | the only schema the app reads |
-| ACCURX_STATEMENT_TIMEOUT_SECONDS | 30 | per-query limit (Snowflake session parameter, DuckDB interrupt) |
+| ACCURX_STATEMENT_TIMEOUT_SECONDS | 30 | per-query limit (Snowflake STATEMENT_TIMEOUT_IN_SECONDS, DuckDB interrupt) |
 | ACCURX_BUILD_CHECK_SECONDS | 60 | Snowflake: how often the build identity is re-read |
+| ACCURX_QUERY_ATTEMPTS | 3 | tries of a query that failed for a transient reason (network, timeout, lock) |
+| ACCURX_RETRY_BASE_SECONDS | 0.25 | first back-off pause; doubles per retry, jittered, at most 2 s |
+| ACCURX_RETRY_BUDGET_SECONDS | 10 | no retry starts later than this after the first try (keeps a request under gunicorn's timeout) |
+| ACCURX_STALE_MAX_AGE_SECONDS | 86400 | how long a "last good" copy of each result is kept to serve, marked stale, during an outage (0: never) |
+| ACCURX_OUTAGE_COOLDOWN_SECONDS | 10 | after the warehouse was unreachable or refused the sign-in, a worker waits this long before trying it again (stale copies meanwhile) |
 | CACHE_TYPE | SimpleCache (RedisCache when REDIS_URL is set) | flask-caching backend |
 | REDIS_URL | unset | e.g. redis://localhost:6379/0, shared by all gunicorn workers |
 | CACHE_DEFAULT_TIMEOUT | 3600 | seconds a query result is kept |
-| SNOWFLAKE_CONNECTION_NAME | unset | a named connection from connections.toml |
-| SNOWFLAKE_ACCOUNT, _USER, _PASSWORD, _ROLE, _WAREHOUSE, _AUTHENTICATOR, _PRIVATE_KEY_FILE, _HOST, _PORT, _PROTOCOL | unset | used when no connection name is given |
+| SNOWFLAKE_CONNECTION_NAME | unset | a named connection from connections.toml (the connector's default location, or `$SNOWFLAKE_HOME/connections.toml`); the variables below override its values |
+| SNOWFLAKE_ACCOUNT, _USER, _WAREHOUSE, _HOST, _PORT, _PROTOCOL, _AUTHENTICATOR | unset | connection values when no connection name is given (or to override it) |
+| SNOWFLAKE_PRIVATE_KEY_FILE | unset | path of the key-pair private key (PKCS#8 PEM); implies authenticator SNOWFLAKE_JWT |
+| SNOWFLAKE_PRIVATE_KEY_FILE_PWD | unset | passphrase of that key, if it is encrypted (environment only) |
+| SNOWFLAKE_PASSWORD | unset | development only (e.g. a local fakesnow); the production user is a key-pair SERVICE user |
+| SNOWFLAKE_ROLE | ACCURX_DASHBOARD_READER | the role every session uses (overrides connections.toml): read-only on the presentation views |
+| ACCURX_DATABASE (or SNOWFLAKE_DATABASE) | ACCURX | Snowflake database (DuckDB: ignored, the catalog is the file stem) |
+| ACCURX_SNOWFLAKE_POOL_SIZE | 8 | idle Snowflake sessions a worker keeps (per query tag, fewest-recently-used closed first) |
+| ACCURX_SNOWFLAKE_IDLE_SECONDS | 900 | an idle session older than this is closed instead of reused |
+| ACCURX_SNOWFLAKE_LOGIN_TIMEOUT_SECONDS | 10 | limit of one sign-in attempt |
 | ACCURX_LOG_LEVEL | INFO | level of the app's own loggers |
 
-Secrets (passwords, keys) are kept out of `repr()` and never logged.
+Passwords, private keys and their passphrases are read from the environment (or from
+the connector's own connections.toml), never from files of this repository; they are
+kept out of `repr()` and `describe()` and never logged.
 """
 
 from __future__ import annotations
@@ -36,10 +50,12 @@ REPO_ROOT = Path(__file__).resolve().parent
 
 WAREHOUSES = ("duckdb", "snowflake")
 
+# snowflake.connector.connect keyword arguments read from SNOWFLAKE_<KEY> variables.
 _SNOWFLAKE_KEYS = (
-    "account", "user", "password", "role", "warehouse", "authenticator",
-    "private_key_file", "host", "port", "protocol",
+    "account", "user", "password", "warehouse", "authenticator",
+    "private_key_file", "private_key_file_pwd", "host", "port", "protocol",
 )
+DASHBOARD_ROLE = "ACCURX_DASHBOARD_READER"
 
 
 class ConfigError(ValueError):
@@ -54,12 +70,22 @@ class Settings:
     presentation_schema: str = "04_PRESENTATION"
     statement_timeout_seconds: int = 30
     build_check_seconds: int = 60
+    query_attempts: int = 3
+    retry_base_seconds: float = 0.25
+    retry_budget_seconds: float = 10
+    stale_max_age_seconds: int = 86400
+    outage_cooldown_seconds: float = 10
     cache_type: str = "SimpleCache"
     cache_redis_url: str | None = field(default=None, repr=False)
     cache_default_timeout: int = 3600
     snowflake_connection_name: str | None = None
-    # Connection keyword arguments for snowflake.connector.connect (may hold a password).
+    snowflake_role: str = DASHBOARD_ROLE
+    # Connection keyword arguments for snowflake.connector.connect (may hold a password
+    # or a key passphrase).
     snowflake_params: Mapping[str, str] = field(default_factory=dict, repr=False)
+    snowflake_pool_size: int = 8
+    snowflake_idle_seconds: int = 900
+    snowflake_login_timeout_seconds: int = 10
     log_level: str = "INFO"
 
     def flask_cache_config(self) -> dict[str, Any]:
@@ -72,7 +98,7 @@ class Settings:
         if self.cache_type == "RedisCache":
             config["CACHE_REDIS_URL"] = self.cache_redis_url
         if self.cache_type == "SimpleCache":
-            config["CACHE_THRESHOLD"] = 2000
+            config["CACHE_THRESHOLD"] = 4000
         return config
 
     def describe(self) -> dict[str, Any]:
@@ -86,7 +112,13 @@ class Settings:
             facts["duckdb_path"] = str(self.duckdb_path)
         else:
             facts["database"] = self.database
+            facts["role"] = self.snowflake_role
             facts["connection"] = self.snowflake_connection_name or "environment"
+            facts["auth"] = (
+                "key pair" if self.snowflake_params.get("private_key_file")
+                else "password" if self.snowflake_params.get("password")
+                else self.snowflake_params.get("authenticator", "connections.toml")
+            )
         return facts
 
 
@@ -97,7 +129,20 @@ def _int(env: Mapping[str, Any], name: str, default: int) -> int:
     try:
         value = int(raw)
     except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a whole number of seconds, not {raw!r}") from None
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative")
+    return value
+
+
+def _seconds(env: Mapping[str, Any], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
     if value < 0:
         raise ConfigError(f"{name} must not be negative")
     return value
@@ -135,14 +180,23 @@ def load_settings(
     return Settings(
         warehouse=warehouse,
         duckdb_path=duckdb_path,
-        database=str(env.get("ACCURX_DATABASE") or "ACCURX"),
+        database=str(env.get("ACCURX_DATABASE") or env.get("SNOWFLAKE_DATABASE") or "ACCURX"),
         presentation_schema=str(env.get("ACCURX_PRESENTATION_SCHEMA") or "04_PRESENTATION"),
         statement_timeout_seconds=_int(env, "ACCURX_STATEMENT_TIMEOUT_SECONDS", 30),
         build_check_seconds=_int(env, "ACCURX_BUILD_CHECK_SECONDS", 60),
+        query_attempts=max(1, _int(env, "ACCURX_QUERY_ATTEMPTS", 3)),
+        retry_base_seconds=_seconds(env, "ACCURX_RETRY_BASE_SECONDS", 0.25),
+        retry_budget_seconds=_seconds(env, "ACCURX_RETRY_BUDGET_SECONDS", 10),
+        stale_max_age_seconds=_int(env, "ACCURX_STALE_MAX_AGE_SECONDS", 86400),
+        outage_cooldown_seconds=_seconds(env, "ACCURX_OUTAGE_COOLDOWN_SECONDS", 10),
         cache_type=cache_type,
         cache_redis_url=redis_url,
         cache_default_timeout=_int(env, "CACHE_DEFAULT_TIMEOUT", 3600),
         snowflake_connection_name=env.get("SNOWFLAKE_CONNECTION_NAME") or None,
+        snowflake_role=str(env.get("SNOWFLAKE_ROLE") or DASHBOARD_ROLE),
         snowflake_params=snowflake_params,
+        snowflake_pool_size=_int(env, "ACCURX_SNOWFLAKE_POOL_SIZE", 8),
+        snowflake_idle_seconds=_int(env, "ACCURX_SNOWFLAKE_IDLE_SECONDS", 900),
+        snowflake_login_timeout_seconds=max(1, _int(env, "ACCURX_SNOWFLAKE_LOGIN_TIMEOUT_SECONDS", 10)),
         log_level=str(env.get("ACCURX_LOG_LEVEL") or "INFO").upper(),
     )

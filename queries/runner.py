@@ -1,4 +1,4 @@
-"""The one module that talks to the warehouse: loads named SQL, binds, caches, logs.
+"""The one module that talks to the warehouse: loads named SQL, binds, caches, retries, logs.
 
 Rules for every query module (`queries/<question>.py` + `queries/<question>.sql`):
 
@@ -19,24 +19,51 @@ Rules for every query module (`queries/<question>.py` + `queries/<question>.sql`
    View and column names are written in the SQL, never taken from input. Read only
    the 04_PRESENTATION views listed in METRICS.md section 3, with explicit columns.
 3. Every value is a bound parameter: `:name` (translated here to positional `?`, so
-   the text sent is byte-identical for identical requests) or plain `?` with a
-   sequence. Pass `datetime.date` for dates, not strings. No string formatting.
+   the text sent is byte-identical for identical requests, which lets Snowflake answer
+   a repeated query from its result cache) or plain `?` with a sequence. Pass
+   `datetime.date` for dates, not strings. No string formatting.
 4. `queries/<question>.py` exposes one small, typed function per statement that calls
    `run_query("<question>", "<name>", {...})` and returns a pandas DataFrame, with a
    docstring saying what is returned and that it raises `WarehouseError`. Shaping
    for display belongs in components, not here.
 5. `run_query` raises only `WarehouseError`, whose `str()` is a sentence a user can
-   read (warehouse not built, unreachable, view missing, timeout, query failed).
-   Callbacks catch it and render `components.common.error_state(str(err))` on their
-   own tab; nothing else in the app needs to know which warehouse is behind it.
+   read (warehouse not built, unreachable, sign-in refused, view missing, timeout,
+   query failed) and whose `kind` says which. Callbacks catch it and render
+   `components.common.error_state(str(err))` on their own tab; nothing else in the
+   app needs to know which warehouse is behind it.
 
 Results come back with lower-case column names, dates as pandas datetimes and
 numbers as int/float whatever the backend. They are memoised with flask-caching
-under a key made of query name + SQL text + parameters + the warehouse's build
-identity (DuckDB: the file's inode, mtime and size; Snowflake: the latest export
-date, re-read every ACCURX_BUILD_CHECK_SECONDS), so a rebuilt warehouse is never
-served from a stale cache. Each query logs one line on the `accurx.queries` logger:
-query name, duration, cache hit/miss, row count — never parameter values.
+(per process, or in Redis shared by every worker) under a key made of query name +
+SQL text + parameters + the warehouse's build identity (DuckDB: the file's inode,
+mtime and size; Snowflake: the latest export date, re-read every
+ACCURX_BUILD_CHECK_SECONDS), so a rebuilt warehouse is never served from the cache.
+
+Faults. Transient failures (network, 5xx, session expiry, timeout, a DuckDB file
+locked by a rebuild) are retried with jittered exponential back-off, at most
+ACCURX_QUERY_ATTEMPTS tries and no retry started after ACCURX_RETRY_BUDGET_SECONDS;
+permanent ones (sign-in refused, SQL compilation error, missing view) are not. Each
+result is also kept as a "last good" copy keyed WITHOUT the build identity (for
+ACCURX_STALE_MAX_AGE_SECONDS). When the warehouse is slow, down, locked, missing or
+refuses the sign-in, `run_query` returns that copy instead of raising: the frame
+carries a `Staleness` (in `frame.attrs["stale"]`, and gathered per request in
+`request_staleness()`), so a callback shows "Showing results from 12 minutes ago:
+the warehouse is not answering" with one line::
+
+    return [stale_notice(request_staleness()), chart]   # components.common.stale_notice
+
+After the warehouse was unreachable or refused the sign-in, a worker serves stale
+copies without trying it for ACCURX_OUTAGE_COOLDOWN_SECONDS, then tries again: the
+app recovers by itself, no restart.
+
+Snowflake sessions carry QUERY_TAG `{"app":"accurx-dashboard","question":"<question>"}`
+for cost attribution. The tag is a login session parameter, so idle sessions are pooled
+per tag (see SnowflakeBackend for why not `ALTER SESSION`).
+
+Each query logs one JSON line on the `accurx.queries` logger: question, query name,
+warehouse, duration, cache hit/miss/stale/error, rows, retries and, on failure, the
+failure kind, exception class, errno and SQLSTATE. Never parameter values, error
+messages (which can quote values), secrets or personal data.
 
 `run_query` needs a Flask application context (every Dash callback has one; in tests
 use `with app.server.app_context():`). `Runner(settings)` works without Flask.
@@ -51,13 +78,14 @@ import hashlib
 import json
 import logging
 import os
+import random
 import re
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pandas as pd
@@ -65,18 +93,133 @@ import pandas as pd
 from config import Settings
 
 log = logging.getLogger("accurx.queries")
+# Connection events (not queries): kept off `accurx.queries`, whose lines are one per query.
+events = logging.getLogger("accurx.warehouse")
 
 QUERIES_DIR = Path(__file__).resolve().parent
 PRESENTATION_TOKEN = "{presentation}"
 EXTENSION_KEY = "accurx_runner"
+QUERY_TAG_APP = "accurx-dashboard"
+STALE_ATTR = "stale"
+LAST_GOOD_PREFIX = "last-good:"
+MAX_BACKOFF_SECONDS = 2.0
 
 _NAME_LINE = re.compile(r"^--\s*name:\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
 _PLAIN_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+_STALE_G_KEY = "accurx_stale_results"
 Params = Mapping[str, Any] | Sequence[Any] | None
+T = TypeVar("T")
+
+
+# ---------------------------------------------------------------- failures and staleness
+@dataclass(frozen=True)
+class FailureKind:
+    """How the runner treats one kind of warehouse failure."""
+
+    name: str
+    transient: bool  # retried with back-off
+    serves_stale: bool  # a "last good" copy may stand in for the answer
+    reason: str  # the short phrase a stale notice shows
+
+
+FAILURE_KINDS = {
+    kind.name: kind
+    for kind in (
+        FailureKind("timeout", True, True, "the warehouse is taking too long to answer"),
+        FailureKind("unreachable", True, True, "the warehouse is not answering"),
+        FailureKind("busy", True, True, "the warehouse is being rebuilt"),
+        FailureKind("not_built", False, True, "the warehouse file is missing"),
+        FailureKind("auth", False, True, "the warehouse refused the dashboard's sign-in"),
+        FailureKind("config", False, False, "the warehouse connection is not set up"),
+        FailureKind("missing_view", False, False, "the warehouse lacks a view this page needs"),
+        FailureKind("query_failed", False, False, "the warehouse could not answer this question"),
+    )
+}
+# Kinds that say the warehouse as a whole is out of reach (not just this query).
+OUTAGE_KINDS = ("unreachable", "auth")
 
 
 class WarehouseError(Exception):
-    """The warehouse could not answer. `str(err)` is a sentence fit for the page."""
+    """The warehouse could not answer. `str(err)` is a sentence fit for the page.
+
+    `kind` is a key of FAILURE_KINDS; `facts` are safe to log (exception class, errno,
+    SQLSTATE): never an error message, which can quote a parameter value."""
+
+    def __init__(self, message: str, kind: str = "query_failed", **facts: Any):
+        super().__init__(message)
+        if kind not in FAILURE_KINDS:
+            raise ValueError(f"unknown failure kind {kind!r}")
+        self.kind = kind
+        self.facts = facts
+
+    @property
+    def transient(self) -> bool:
+        return FAILURE_KINDS[self.kind].transient and not self.facts.get("circuit")
+
+    @property
+    def serves_stale(self) -> bool:
+        return FAILURE_KINDS[self.kind].serves_stale
+
+    @property
+    def reason(self) -> str:
+        return FAILURE_KINDS[self.kind].reason
+
+
+def _cause_facts(exc: BaseException) -> dict[str, Any]:
+    """Loggable facts of an exception: its class, and errno/SQLSTATE when it has them."""
+    facts: dict[str, Any] = {"cause": type(exc).__name__}
+    errno = getattr(exc, "errno", None)
+    if isinstance(errno, int) and errno != -1:
+        facts["errno"] = errno
+    sqlstate = getattr(exc, "sqlstate", None)
+    if isinstance(sqlstate, str) and re.fullmatch(r"[0-9A-Z]{5}", sqlstate):
+        facts["sqlstate"] = sqlstate
+    return facts
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """A result served from its "last good" copy because the warehouse failed."""
+
+    fetched_at: float  # epoch seconds at which the copy was read from the warehouse
+    reason: str  # short phrase: "the warehouse is not answering"
+    message: str  # the failure's full sentence (str of the WarehouseError)
+    kind: str
+
+    @property
+    def age_seconds(self) -> float:
+        return max(0.0, time.time() - self.fetched_at)
+
+    @property
+    def stale_since(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.fetched_at, tz=dt.UTC)
+
+
+def staleness_of(*frames: pd.DataFrame) -> Staleness | None:
+    """The oldest Staleness among `frames` (None when every one is fresh)."""
+    found = [f.attrs.get(STALE_ATTR) for f in frames if isinstance(f, pd.DataFrame)]
+    return _oldest([s for s in found if isinstance(s, Staleness)])
+
+
+def request_staleness() -> Staleness | None:
+    """The oldest stale result served in the current Flask request (one Dash callback),
+    or None. Outside an application context: None."""
+    import flask
+
+    if not flask.has_app_context():
+        return None
+    return _oldest(flask.g.get(_STALE_G_KEY, []))
+
+
+def _oldest(found: list[Staleness]) -> Staleness | None:
+    return min(found, key=lambda s: s.fetched_at) if found else None
+
+
+def _remember_stale(staleness: Staleness) -> None:
+    import flask
+
+    if flask.has_app_context():
+        flask.g.setdefault(_STALE_G_KEY, []).append(staleness)
 
 
 @dataclass(frozen=True)
@@ -220,6 +363,7 @@ def _normalise(columns: list[str], rows: list[tuple]) -> pd.DataFrame:
     return frame
 
 
+# ---------------------------------------------------------------- DuckDB
 class DuckDBBackend:
     """Read-only, one short-lived connection per query, following file replacement.
 
@@ -228,7 +372,9 @@ class DuckDBBackend:
     connection opened while another is still open would keep reading the old file:
     queries in a process therefore run one at a time and close their connection
     before the next opens. The build identity is read before and after each query; if
-    the file changed meanwhile the query is run again on the new file.
+    the file changed meanwhile the query is run again on the new file. A file locked
+    by a writer in another process is a transient failure ("busy"); a missing file is
+    "not_built".
     """
 
     name = "duckdb"
@@ -245,16 +391,20 @@ class DuckDBBackend:
         except FileNotFoundError:
             raise WarehouseError(
                 f"The warehouse has not been built yet: there is no file at {self.path}. "
-                "Run `make run` (it builds the demo warehouse) or set ACCURX_DUCKDB_PATH."
+                "Run `make run` (it builds the demo warehouse) or set ACCURX_DUCKDB_PATH.",
+                "not_built", cause="FileNotFoundError",
             ) from None
         return f"duckdb:{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
 
-    def execute(self, sql: str, params: list[Any]) -> tuple[list[str], list[tuple]]:
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(self.path), read_only=True)
+
+    def execute(self, sql: str, params: list[Any], question: str = "") -> tuple[list[str], list[tuple]]:
         with self._lock:
             con = None
             timer = None
             try:
-                con = duckdb.connect(str(self.path), read_only=True)
+                con = self.connect()
                 if self.timeout:
                     timer = threading.Timer(self.timeout, con.interrupt)
                     timer.daemon = True
@@ -262,24 +412,30 @@ class DuckDBBackend:
                 cursor = con.execute(sql, params)
                 columns = [d[0] for d in cursor.description]
                 return columns, cursor.fetchall()
-            except duckdb.InterruptException:
+            except duckdb.InterruptException as exc:
                 raise WarehouseError(
-                    f"The warehouse took longer than {self.timeout} s to answer; try a shorter period."
-                ) from None
+                    f"The warehouse took longer than {self.timeout} s to answer; try a shorter period.",
+                    "timeout", **_cause_facts(exc),
+                ) from exc
             except duckdb.CatalogException as exc:
                 raise WarehouseError(
                     "The warehouse does not have a view this page needs; it may be an older "
-                    "build. Rebuild the warehouse."
+                    "build. Rebuild the warehouse.",
+                    "missing_view", **_cause_facts(exc),
                 ) from exc
             except duckdb.IOException as exc:
                 if not self.path.exists():
                     self.identity()
                 raise WarehouseError(
-                    "The warehouse file could not be opened (it may be being rebuilt); "
-                    "try again in a minute."
+                    "The warehouse file is locked or could not be opened (it may be being "
+                    "rebuilt); try again in a minute.",
+                    "busy", **_cause_facts(exc),
                 ) from exc
             except duckdb.Error as exc:
-                raise WarehouseError("The warehouse could not answer this question; the error is in the server log.") from exc
+                raise WarehouseError(
+                    "The warehouse could not answer this question; the error is in the server log.",
+                    "query_failed", **_cause_facts(exc),
+                ) from exc
             finally:
                 if timer is not None:
                     timer.cancel()
@@ -287,14 +443,164 @@ class DuckDBBackend:
                     con.close()
 
 
-class SnowflakeBackend:
-    """snowflake-connector-python with qmark binding; one connection per thread.
+# ---------------------------------------------------------------- Snowflake
+# Login codes (errno) with which Snowflake refuses credentials: snowflake.connector's
+# network.CREDENTIAL_REJECTION_GS_CODES (wrong password 390100, JWT invalid 390144,
+# 3943xx key-pair token faults) plus user locked/disabled and role not granted.
+SNOWFLAKE_AUTH_ERRNOS = frozenset({
+    390100, 390101, 390102, 390144, 390189,
+    394300, 394301, 394302, 394303, 394304, 394305, 394306,
+    251008,  # ER_INVALID_PRIVATE_KEY: the key file is not a key (or the passphrase is wrong)
+})  # fmt: skip
+# Network faults raised by the connector (ER_FAILED_TO_CONNECT_TO_DB, _CONNECTION_IS_CLOSED,
+# _FAILED_TO_REQUEST, _FAILED_TO_SERVER, _CONNECTION_TIMEOUT, _CHUNK_DOWNLOAD_FAILED) and
+# session/master token expiry (390112, 390114): reconnect and try again.
+SNOWFLAKE_TRANSIENT_ERRNOS = frozenset({250001, 250002, 250003, 250005, 251011, 252010, 390112, 390114})
+# Statement cancelled: STATEMENT_TIMEOUT_IN_SECONDS reached (604 and 630), or the client's
+# own timeout cancelled it.
+SNOWFLAKE_TIMEOUT_ERRNOS = frozenset({604, 630})
+SNOWFLAKE_MISSING_OBJECT_ERRNOS = frozenset({2003})
 
-    The connection comes from a named connection in connections.toml
-    (SNOWFLAKE_CONNECTION_NAME) or from SNOWFLAKE_* variables. A failed query drops
-    the thread's connection so the next one reconnects. The build identity is the
-    latest export date in `organisations`, re-read at most every
-    ACCURX_BUILD_CHECK_SECONDS (cache entries also expire after CACHE_DEFAULT_TIMEOUT).
+
+def snowflake_failure(exc: BaseException, timeout: int) -> WarehouseError:
+    """The WarehouseError for an exception of snowflake-connector-python.
+
+    Decided by exception class, errno and SQLSTATE, never by message text."""
+    from snowflake.connector import errors as sf
+
+    facts = _cause_facts(exc)
+    errno, sqlstate = facts.get("errno"), facts.get("sqlstate")
+    http_transient = (
+        sf.InternalServerError, sf.ServiceUnavailableError, sf.GatewayTimeoutError,
+        sf.BadGatewayError, sf.OtherHTTPRetryableError, sf.RequestTimeoutError,
+        sf.TooManyRequests, sf.RequestExceedMaxRetryError,
+    )  # fmt: skip
+    if errno in SNOWFLAKE_AUTH_ERRNOS or sqlstate == "28000" or isinstance(exc, sf.ForbiddenError):
+        return WarehouseError(
+            "Snowflake refused the dashboard's sign-in (user, key pair or role); an "
+            "administrator needs to check its connection settings.",
+            "auth", **facts,
+        )
+    if errno in SNOWFLAKE_TIMEOUT_ERRNOS or sqlstate == "57014":
+        return WarehouseError(
+            f"Snowflake took longer than {timeout} s to answer; try a shorter period.",
+            "timeout", **facts,
+        )
+    if (
+        errno in SNOWFLAKE_TRANSIENT_ERRNOS
+        or isinstance(exc, http_transient)
+        or (sqlstate or "").startswith("08")
+        or isinstance(exc, (OSError, ConnectionError))
+    ):
+        return WarehouseError(
+            "Snowflake could not be reached; the dashboard will keep trying.",
+            "unreachable", **facts,
+        )
+    if errno in SNOWFLAKE_MISSING_OBJECT_ERRNOS or sqlstate == "42S02":
+        return WarehouseError(
+            "Snowflake does not have a view this page needs (or this role cannot read "
+            "it); the warehouse may be an older build.",
+            "missing_view", **facts,
+        )
+    return WarehouseError(
+        "Snowflake could not answer this question; the error is in the server log.",
+        "query_failed", **facts,
+    )
+
+
+class SnowflakeConnectionPool:
+    """Idle Snowflake connections, kept per query tag (the tag is fixed at login).
+
+    `acquire(tag)` reuses the most recently used idle connection of that tag or signs
+    in a new one; `release` returns it; `discard` closes a broken one. At most
+    `max_idle` idle connections are kept in all (the least recently used is closed),
+    and one idle longer than `max_idle_seconds` is closed rather than reused, well
+    before Snowflake expires an idle session (4 hours).
+    """
+
+    def __init__(self, connect: Callable[[str], Any], max_idle: int, max_idle_seconds: float):
+        self._connect = connect
+        self.max_idle = max_idle
+        self.max_idle_seconds = max_idle_seconds
+        self._idle: dict[str, list[tuple[float, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, tag: str):
+        now = time.monotonic()
+        expired = []
+        found = None
+        with self._lock:
+            stack = self._idle.get(tag, [])
+            while stack:
+                last_used, con = stack.pop()
+                if now - last_used < self.max_idle_seconds:
+                    found = con
+                    break
+                expired.append(con)
+        for con in expired:
+            self.discard(con)
+        return found if found is not None else self._connect(tag)
+
+    def release(self, tag: str, con) -> None:
+        evicted = []
+        with self._lock:
+            self._idle.setdefault(tag, []).append((time.monotonic(), con))
+            while self.idle_count_unlocked() > self.max_idle:
+                oldest_tag = min(
+                    (t for t, stack in self._idle.items() if stack),
+                    key=lambda t: self._idle[t][0][0],
+                )
+                evicted.append(self._idle[oldest_tag].pop(0)[1])
+        for old in evicted:
+            self.discard(old)
+
+    def idle_count_unlocked(self) -> int:
+        return sum(len(stack) for stack in self._idle.values())
+
+    def idle_count(self) -> int:
+        with self._lock:
+            return self.idle_count_unlocked()
+
+    @staticmethod
+    def discard(con) -> None:
+        try:
+            con.close()
+        except Exception as exc:  # noqa: BLE001  (already broken: nothing more to release)
+            events.debug(json.dumps({"event": "snowflake_close_failed", "cause": type(exc).__name__}))
+
+    def close_all(self) -> None:
+        with self._lock:
+            idle = [con for stack in self._idle.values() for _, con in stack]
+            self._idle.clear()
+        for con in idle:
+            self.discard(con)
+
+
+class SnowflakeBackend:
+    """snowflake-connector-python with qmark binding and a small pool of sessions.
+
+    Sign-in: the named connection of connections.toml (SNOWFLAKE_CONNECTION_NAME;
+    the connector finds the file in its default location or $SNOWFLAKE_HOME) and/or
+    SNOWFLAKE_* variables, which override it; key-pair authentication with
+    SNOWFLAKE_PRIVATE_KEY_FILE (+ SNOWFLAKE_PRIVATE_KEY_FILE_PWD). The role is always
+    SNOWFLAKE_ROLE (default ACCURX_DASHBOARD_READER, read-only), whatever the file says.
+
+    Session parameters set at login: STATEMENT_TIMEOUT_IN_SECONDS, and QUERY_TAG
+    `{"app":"accurx-dashboard","question":"<question>"}`. Setting the tag at login
+    rather than with `ALTER SESSION SET QUERY_TAG` before each query means: no extra
+    round trip per query, and a tag can never be left over from another question on a
+    reused session (an ALTER that failed or was skipped would bill one question's
+    queries to another). The cost is a few more idle sessions, which cost nothing in
+    Snowflake (compute is billed per warehouse, not per session): the pool keeps
+    idle sessions per tag, at most ACCURX_SNOWFLAKE_POOL_SIZE per worker. A
+    short-lived connection per query was rejected: a key-pair sign-in costs a round
+    trip or two (~0.3-1 s), more than most of these queries.
+
+    A connection that failed below SQL level (network, session) is closed, so the next
+    query signs in afresh; one whose query failed (timeout, SQL error) is reused. The
+    build identity is the latest export date in `organisations`, re-read at most every
+    ACCURX_BUILD_CHECK_SECONDS; its query text never changes, so Snowflake answers it
+    from its result cache until a rebuild changes the data.
     """
 
     name = "snowflake"
@@ -305,72 +611,112 @@ class SnowflakeBackend:
         self.presentation = (
             f"{quote_identifier(settings.database)}.{quote_identifier(settings.presentation_schema)}"
         )
-        self._local = threading.local()
+        self.pool = SnowflakeConnectionPool(
+            self._sign_in, settings.snowflake_pool_size, settings.snowflake_idle_seconds
+        )
         self._identity: tuple[float, str] | None = None
         self._identity_lock = threading.Lock()
 
-    def _connection(self):
-        con = getattr(self._local, "connection", None)
-        if con is not None:
-            return con
-        import snowflake.connector
+    @staticmethod
+    def query_tag(question: str) -> str:
+        """The QUERY_TAG of a question's sessions: compact JSON, constant per question."""
+        return json.dumps({"app": QUERY_TAG_APP, "question": question}, separators=(",", ":"))
 
-        kwargs: dict[str, Any] = dict(self.settings.snowflake_params)
+    def connection_arguments(self, tag: str) -> dict[str, Any]:
+        """Keyword arguments for snowflake.connector.connect (may hold secrets: never log)."""
+        settings = self.settings
+        if not settings.snowflake_connection_name and not settings.snowflake_params.get("account"):
+            raise WarehouseError(
+                "The dashboard's Snowflake connection is not set up: set "
+                "SNOWFLAKE_CONNECTION_NAME (connections.toml) or SNOWFLAKE_ACCOUNT and "
+                "SNOWFLAKE_USER.",
+                "config", cause="MissingSetting",
+            )
+        kwargs: dict[str, Any] = dict(settings.snowflake_params)
         if "port" in kwargs:
             kwargs["port"] = int(kwargs["port"])
-        if self.settings.snowflake_connection_name:
-            kwargs["connection_name"] = self.settings.snowflake_connection_name
+        if settings.snowflake_connection_name:
+            kwargs["connection_name"] = settings.snowflake_connection_name
         kwargs.update(
+            role=settings.snowflake_role,
+            database=settings.database,
             paramstyle="qmark",
-            login_timeout=max(self.timeout, 10),
-            network_timeout=max(self.timeout * 2, 30),
+            login_timeout=settings.snowflake_login_timeout_seconds,
+            network_timeout=self.timeout + 15 if self.timeout else None,
             session_parameters={
+                "QUERY_TAG": tag,
                 "STATEMENT_TIMEOUT_IN_SECONDS": self.timeout,
-                "QUERY_TAG": "accurx-dashboard",
             },
         )
+        return kwargs
+
+    def _sign_in(self, tag: str):
+        kwargs = self.connection_arguments(tag)
+        key_file = kwargs.get("private_key_file")
+        if key_file and not os.access(os.path.expanduser(key_file), os.R_OK):
+            raise WarehouseError(
+                "The dashboard's Snowflake connection is not set up: the file named by "
+                "SNOWFLAKE_PRIVATE_KEY_FILE cannot be read.",
+                "config", cause="PrivateKeyFileUnreadable",
+            )
+        import snowflake.connector
+        from snowflake.connector import errors as sf
+
+        started = time.perf_counter()
         try:
             con = snowflake.connector.connect(**kwargs)
-        except Exception as exc:
-            log.warning(json.dumps({"event": "snowflake_connect_failed", "error": type(exc).__name__}))
-            raise WarehouseError(
-                "Snowflake could not be reached or refused the sign-in; check the connection "
-                "settings (the error is in the server log)."
-            ) from exc
-        self._local.connection = con
+        except sf.Error as exc:
+            failure = snowflake_failure(exc, self.timeout)
+            if failure.kind == "query_failed":
+                # Refused before any query: a setting the connector could not use
+                # (an unknown connection name, a missing account, ...).
+                failure = WarehouseError(
+                    "The dashboard's Snowflake connection is not set up correctly; the "
+                    "error code is in the server log.",
+                    "config", **failure.facts,
+                )
+            events.warning(json.dumps({"event": "snowflake_sign_in_failed", "kind": failure.kind,
+                                       **failure.facts}))
+            raise failure from exc
+        except (OSError, ValueError, TypeError) as exc:
+            failure = WarehouseError(
+                "The dashboard's Snowflake connection is not set up correctly; the error "
+                "code is in the server log.",
+                "config", **_cause_facts(exc),
+            )
+            events.warning(json.dumps({"event": "snowflake_sign_in_failed", "kind": "config",
+                                       **failure.facts}))
+            raise failure from exc
+        events.info(json.dumps({"event": "snowflake_signed_in", "tag": tag,
+                                "ms": round((time.perf_counter() - started) * 1000, 1)}))
         return con
 
-    def _drop_connection(self) -> None:
-        con = getattr(self._local, "connection", None)
-        self._local.connection = None
-        if con is not None:
-            try:
-                con.close()
-            except Exception as exc:  # noqa: BLE001  (already broken: nothing more to release)
-                log.debug("closing a failed Snowflake connection: %s", type(exc).__name__)
+    def execute(self, sql: str, params: list[Any], question: str = "organisations") -> tuple[list[str], list[tuple]]:
+        from snowflake.connector import errors as sf
 
-    def execute(self, sql: str, params: list[Any]) -> tuple[list[str], list[tuple]]:
-        con = self._connection()
+        tag = self.query_tag(question)
+        con = self.pool.acquire(tag)
         try:
             with con.cursor() as cursor:
-                cursor.execute(sql, params)
+                # The session's STATEMENT_TIMEOUT_IN_SECONDS stops the warehouse; the
+                # client-side timeout is a backstop that cancels a query the server
+                # did not stop (e.g. a hung network).
+                cursor.execute(sql, params, timeout=self.timeout + 5 if self.timeout else None)
                 columns = [d[0] for d in cursor.description]
-                return columns, cursor.fetchall()
+                rows = cursor.fetchall()
         except Exception as exc:
-            self._drop_connection()
-            message = str(exc).lower()
-            if "timeout" in message or "cancel" in message:
-                raise WarehouseError(
-                    f"Snowflake took longer than {self.timeout} s to answer; try a shorter period."
-                ) from exc
-            if "does not exist" in message or "not authorized" in message:
-                raise WarehouseError(
-                    "Snowflake does not have a view this page needs (or this role cannot read "
-                    "it); the warehouse may be an older build."
-                ) from exc
+            if not isinstance(exc, sf.ProgrammingError):
+                self.pool.discard(con)
+            else:
+                self.pool.release(tag, con)
+            if isinstance(exc, (sf.Error, OSError, ConnectionError)):
+                raise snowflake_failure(exc, self.timeout) from exc
             raise WarehouseError(
-                "Snowflake could not answer this question; the error is in the server log."
+                "Snowflake could not answer this question; the error is in the server log.",
+                "query_failed", **_cause_facts(exc),
             ) from exc
+        self.pool.release(tag, con)
+        return columns, rows
 
     def identity(self) -> str:
         now = time.monotonic()
@@ -378,11 +724,46 @@ class SnowflakeBackend:
             if self._identity and now - self._identity[0] < self.settings.build_check_seconds:
                 return self._identity[1]
         statement = load_statements("organisations")["build_identity"]
-        _, rows = self.execute(statement.sql.replace(PRESENTATION_TOKEN, self.presentation), [])
+        _, rows = self.execute(statement.sql.replace(PRESENTATION_TOKEN, self.presentation), [],
+                               "organisations")
         identity = f"snowflake:{rows[0] if rows else None}"
         with self._identity_lock:
             self._identity = (now, identity)
         return identity
+
+
+# ---------------------------------------------------------------- the runner
+class _Attempts:
+    """The tries of one `Runner.run`: transient failures are retried with exponential
+    back-off (jittered, at most MAX_BACKOFF_SECONDS), within settings.query_attempts
+    tries in all and with no retry started after settings.retry_budget_seconds."""
+
+    def __init__(self, runner: Runner):
+        self.runner = runner
+        self.retries = 0
+        self.started = time.monotonic()
+
+    def call(self, action: Callable[[], T]) -> T:
+        settings = self.runner.settings
+        while True:
+            self.runner._refuse_during_outage()
+            try:
+                result = action()
+            except WarehouseError as exc:
+                delay = min(MAX_BACKOFF_SECONDS, settings.retry_base_seconds * 2**self.retries)
+                delay *= self.runner._random.uniform(0.5, 1.0)
+                if (
+                    exc.transient
+                    and self.retries + 1 < settings.query_attempts
+                    and time.monotonic() - self.started + delay <= settings.retry_budget_seconds
+                ):
+                    self.runner._sleep(delay)
+                    self.retries += 1
+                    continue
+                self.runner._note_failure(exc)
+                raise
+            self.runner._note_success()
+            return result
 
 
 class Runner:
@@ -393,6 +774,10 @@ class Runner:
         self.cache = cache
         self.backend = DuckDBBackend(settings) if settings.warehouse == "duckdb" else SnowflakeBackend(settings)
         self._key_locks = [threading.Lock() for _ in range(32)]
+        self._outage: tuple[float, WarehouseError] | None = None
+        self._outage_lock = threading.Lock()
+        self._sleep: Callable[[float], None] = time.sleep
+        self._random = random.Random()
 
     def sql_for(self, question: str, name: str) -> Statement:
         """The statement with the configured schema in place (raises KeyError if unknown)."""
@@ -402,68 +787,117 @@ class Runner:
             statement.param_names, statement.positional,
         )
 
-    def run(self, question: str, name: str, params: Params = None) -> pd.DataFrame:
+    def run(self, question: str, name: str, params: Params = None, *, allow_stale: bool = True) -> pd.DataFrame:
         """Rows of statement `name` of queries/<question>.sql as a DataFrame.
 
-        Raises WarehouseError when the warehouse is missing, unreachable or fails."""
+        When the warehouse is slow, down or refuses the sign-in and a "last good" copy
+        of this result exists (and `allow_stale`), that copy is returned with a
+        Staleness in `frame.attrs["stale"]`. Raises WarehouseError otherwise."""
         statement = self.sql_for(question, name)
         values = _bind(statement, params)
+        request_key = hashlib.sha256(
+            "\0".join([f"{question}.{name}", statement.sql, repr(values)]).encode()
+        ).hexdigest()
+        attempts = _Attempts(self)
         started = time.perf_counter()
-        query_name = f"{question}.{name}"
         try:
-            identity = self.backend.identity()
-            key = hashlib.sha256(
-                "\0".join([query_name, statement.sql, repr(values), identity]).encode()
-            ).hexdigest()
-            frame = self._cache_get(key)
-            hit = frame is not None
-            if not hit:
-                # Single flight: parallel callbacks asking the same question wait for the
-                # first one's answer instead of all querying the warehouse.
-                with self._key_locks[int(key[:8], 16) % len(self._key_locks)]:
-                    frame = self._cache_get(key)
-                    hit = frame is not None
-                    if not hit:
-                        frame = self._execute_current(statement.sql, values, identity)
-                        self._cache_set(key, frame)
+            frame, outcome = self._fresh(statement, values, request_key, attempts)
         except WarehouseError as exc:
-            log.warning(json.dumps({
-                "query": query_name, "warehouse": self.backend.name,
-                "ms": round((time.perf_counter() - started) * 1000, 1),
-                "error": type(exc.__cause__ or exc).__name__,
-            }))
-            if exc.__cause__ is not None:
-                log.debug("query %s failed", query_name, exc_info=exc.__cause__)
-            raise
-        log.info(json.dumps({
-            "query": query_name, "warehouse": self.backend.name,
-            "ms": round((time.perf_counter() - started) * 1000, 1),
-            "cache": "hit" if hit else "miss", "rows": len(frame),
-        }))
+            last_good = None
+            if allow_stale and exc.serves_stale and self.settings.stale_max_age_seconds:
+                last_good = self._cache_get(LAST_GOOD_PREFIX + request_key)
+            if last_good is None:
+                self._log(statement, started, "error", None, attempts.retries, exc)
+                raise
+            fetched_at, frame = last_good
+            staleness = Staleness(fetched_at, exc.reason, str(exc), exc.kind)
+            frame = frame.copy()
+            frame.attrs[STALE_ATTR] = staleness
+            _remember_stale(staleness)
+            self._log(statement, started, "stale", len(frame), attempts.retries, exc,
+                      stale_age_s=round(staleness.age_seconds))
+            return frame
+        self._log(statement, started, outcome, len(frame), attempts.retries)
         return frame.copy()
 
+    def _fresh(self, statement: Statement, values: list[Any], request_key: str,
+               attempts: _Attempts) -> tuple[pd.DataFrame, str]:
+        """(frame, "hit" or "miss") for the current build. Raises WarehouseError."""
+        identity = attempts.call(self.backend.identity)
+        key = hashlib.sha256(f"{request_key}\0{identity}".encode()).hexdigest()
+        frame = self._cache_get(key)
+        if frame is not None:
+            return frame, "hit"
+        # Single flight: parallel callbacks asking the same question wait for the
+        # first one's answer instead of all querying the warehouse.
+        with self._key_locks[int(key[:8], 16) % len(self._key_locks)]:
+            frame = self._cache_get(key)
+            if frame is not None:
+                return frame, "hit"
+            frame = attempts.call(lambda: self._execute_current(statement, values, identity))
+            self._cache_set(key, frame)
+            if self.settings.stale_max_age_seconds:
+                self._cache_set(LAST_GOOD_PREFIX + request_key, (time.time(), frame),
+                                timeout=self.settings.stale_max_age_seconds)
+        return frame, "miss"
+
     def readiness(self) -> dict[str, Any]:
-        """Facts for a readiness probe (serving/health.py): the backend and how current its
-        data is. Raises WarehouseError when the warehouse cannot answer."""
-        extent = self.run("organisations", "data_extent")
+        """Facts for a readiness probe (serving/health.py): the backend, that it answered,
+        and how current its data is (latest export date, its age in days). Never a stale
+        copy. Raises WarehouseError when the warehouse cannot answer."""
+        extent = self.run("organisations", "data_extent", allow_stale=False)
         last = extent["last_export_date"].iloc[0] if len(extent) else None
         complete = extent["latest_complete_date"].iloc[0] if len(extent) else None
         last_day = None if last is None or pd.isna(last) else pd.Timestamp(last).date()
         return {
             "warehouse": self.backend.name,
+            "reachable": True,
             "last_export_date": last_day.isoformat() if last_day else None,
             "latest_complete_date": None if complete is None or pd.isna(complete)
             else pd.Timestamp(complete).date().isoformat(),
             "data_age_days": (dt.date.today() - last_day).days if last_day else None,
         }
 
-    def _execute_current(self, sql: str, values: list[Any], identity: str) -> pd.DataFrame:
+    def _execute_current(self, statement: Statement, values: list[Any], identity: str) -> pd.DataFrame:
         """Execute; if the warehouse was rebuilt meanwhile, execute again on the new build
         (the answer is cached under the identity read before the first attempt)."""
-        columns, rows = self.backend.execute(sql, values)
+        columns, rows = self.backend.execute(statement.sql, values, statement.question)
         if self.backend.identity() != identity:
-            columns, rows = self.backend.execute(sql, values)
+            columns, rows = self.backend.execute(statement.sql, values, statement.question)
         return _normalise(columns, rows)
+
+    # -- outage cool-down: after "unreachable" or "auth", stale copies for a while
+    def _refuse_during_outage(self) -> None:
+        with self._outage_lock:
+            outage = self._outage
+        if outage is not None and time.monotonic() < outage[0]:
+            failure = outage[1]
+            raise WarehouseError(str(failure), failure.kind, circuit="open",
+                                 **{k: v for k, v in failure.facts.items() if k != "circuit"})
+
+    def _note_failure(self, exc: WarehouseError) -> None:
+        if exc.kind in OUTAGE_KINDS and not exc.facts.get("circuit") and self.settings.outage_cooldown_seconds:
+            with self._outage_lock:
+                self._outage = (time.monotonic() + self.settings.outage_cooldown_seconds, exc)
+
+    def _note_success(self) -> None:
+        if self._outage is not None:
+            with self._outage_lock:
+                self._outage = None
+
+    def _log(self, statement: Statement, started: float, outcome: str, rows: int | None,
+             retries: int, error: WarehouseError | None = None, **extra: Any) -> None:
+        line: dict[str, Any] = {
+            "event": "query", "question": statement.question, "query": statement.name,
+            "warehouse": self.backend.name,
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+            "cache": outcome, "rows": rows, "retries": retries,
+        }
+        if error is not None:
+            line["error"] = error.kind
+            line.update(error.facts)
+        line.update(extra)
+        (log.info if error is None else log.warning)(json.dumps(line))
 
     def _cache_get(self, key: str):
         if self.cache is None:
@@ -471,16 +905,19 @@ class Runner:
         try:
             return self.cache.get(key)
         except Exception as exc:  # noqa: BLE001  (a cache outage slows the app, never breaks it)
-            log.warning(json.dumps({"event": "cache_get_failed", "error": type(exc).__name__}))
+            events.warning(json.dumps({"event": "cache_get_failed", "cause": type(exc).__name__}))
             return None
 
-    def _cache_set(self, key: str, frame: pd.DataFrame) -> None:
+    def _cache_set(self, key: str, value: Any, timeout: int | None = None) -> None:
         if self.cache is None:
             return
         try:
-            self.cache.set(key, frame)
+            if timeout is None:
+                self.cache.set(key, value)
+            else:
+                self.cache.set(key, value, timeout=timeout)
         except Exception as exc:  # noqa: BLE001  (as in _cache_get)
-            log.warning(json.dumps({"event": "cache_set_failed", "error": type(exc).__name__}))
+            events.warning(json.dumps({"event": "cache_set_failed", "cause": type(exc).__name__}))
 
 
 def init_app(server, settings: Settings) -> Runner:
@@ -503,5 +940,6 @@ def current_runner() -> Runner:
 def run_query(question: str, name: str, params: Params = None) -> pd.DataFrame:
     """Run statement `name` of queries/<question>.sql on the current app's warehouse.
 
-    Raises WarehouseError (user-readable) on any warehouse failure."""
+    Returns a stale "last good" copy (see the module docstring) when the warehouse is
+    out of reach and one exists; raises WarehouseError (user-readable) otherwise."""
     return current_runner().run(question, name, params)

@@ -22,8 +22,10 @@ Rules for components (this module and every `components/<tab>.py`):
   byte-order mark first (Excel needs it); readers must strip it. Column helpers:
   `col_text`, `col_int`, `col_date`, `col_customer` (a link to /customer/<id>).
 - States: `empty_state(msg)` when a valid question has no rows; `error_state(msg)`
-  for a `WarehouseError` (pass `str(err)`) or an invalid input. Never a traceback,
-  never a blank area: each tab catches errors in its own callbacks.
+  for a `WarehouseError` (pass `str(err)`) or an invalid input; `stale_notice(s)` above
+  results the runner served from their last good copy during an outage (pass
+  `queries.runner.request_staleness()`; None when fresh). Never a traceback, never a
+  blank area: each tab catches errors in its own callbacks.
 """
 
 from __future__ import annotations
@@ -246,6 +248,32 @@ def error_state(message: str, title: str = "This part of the page could not be s
     return html.Div(
         [html.Strong(title), html.Div(message)],
         className="alert alert-danger state state-error", role="alert",
+    )
+
+
+def fmt_age(seconds: float) -> str:
+    """An age in words: 'less than a minute', '12 minutes', '3 hours', '2 days'."""
+    seconds = max(0, int(seconds))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return "less than a minute"
+
+
+def stale_notice(staleness) -> html.Div | None:
+    """'Showing results from 12 minutes ago: the warehouse is not answering.' for results
+    served from their last good copy, or None when `staleness` is None (fresh results).
+
+    `staleness` is a `queries.runner.Staleness` (duck-typed: `age_seconds`, `reason`);
+    callbacks pass `queries.runner.request_staleness()` and put the notice above the data
+    it qualifies."""
+    if staleness is None:
+        return None
+    return html.Div(
+        [html.Strong(f"Showing results from {fmt_age(staleness.age_seconds)} ago: "),
+         f"{staleness.reason}. They will update by themselves when it answers again."],
+        className="alert alert-warning state state-stale py-2 px-3 mb-3", role="status",
     )
 
 

@@ -10,8 +10,9 @@
 {%- endmacro %}
 
 {% macro snowflake__iso_week_start(date_expression) -%}
-    {#- date_trunc('week') depends on the session's WEEK_START; dayofweekiso does not. -#}
-    dateadd(day, 1 - dayofweekiso({{ date_expression }}), {{ date_expression }})
+    {#- date_trunc('week') depends on the session's WEEK_START; dayofweekiso does not.
+        The cast keeps the type a date where dateadd is emulated (fakesnow). -#}
+    cast(dateadd(day, 1 - dayofweekiso({{ date_expression }}), {{ date_expression }}) as date)
 {%- endmacro %}
 
 

@@ -53,7 +53,8 @@
 {%- endmacro %}
 
 {% macro snowflake__json_record_text(record, key) -%}
-    to_varchar(strip_null_value(get({{ record }}, '{{ key }}')))
+    {#- A path cast to varchar: a string comes unquoted, a JSON null as SQL null. -#}
+    {{ record }}:"{{ key }}"::varchar
 {%- endmacro %}
 
 
@@ -67,7 +68,7 @@
 {%- endmacro %}
 
 {% macro snowflake__json_value_text(json_value, key) -%}
-    to_varchar(strip_null_value(get({{ json_value }}, '{{ key }}')))
+    {{ json_value }}:"{{ key }}"::varchar
 {%- endmacro %}
 
 

@@ -606,6 +606,9 @@ class SnowflakeBackend:
     name = "snowflake"
 
     def __init__(self, settings: Settings):
+        # Imported now, at app start (~1-7 s), not inside the first query's time budget.
+        import snowflake.connector  # noqa: F401
+
         self.settings = settings
         self.timeout = settings.statement_timeout_seconds
         self.presentation = (

@@ -56,3 +56,42 @@ def demo_warehouse(tmp_path_factory) -> BuiltWarehouse:
     run_cli("build", "--db", str(db_path))
     manifest = json.loads((raw_dir / "manifest.json").read_text())
     return BuiltWarehouse(raw_dir=raw_dir, db_path=db_path, manifest=manifest)
+
+
+@dataclass(frozen=True)
+class FakesnowWarehouse:
+    server: object  # warehouse.snowflake_check.FakesnowServer (host, port, connect())
+    private_key_path: Path  # a throwaway key the server accepts (it accepts any)
+    rows_loaded: dict
+    seconds: float
+    dbt_failure: str | None  # dbt's output when the build failed, else None
+
+
+@pytest.fixture(scope="session")
+def fakesnow_warehouse(demo_warehouse, tmp_path_factory):
+    """`demo_warehouse`'s raw data built with dbt-snowflake on a local fakesnow server.
+
+    Once per session (~1 min): the server runs until the session ends. A failed dbt
+    build is recorded in `dbt_failure`, not raised, so each test can say what it needs.
+    """
+    import time
+
+    from warehouse.snowflake_check import (
+        SnowflakeCheckError,
+        build_on_fakesnow,
+        load_raw_into_fakesnow,
+        running_fakesnow,
+        write_throwaway_private_key,
+    )
+
+    work_dir = tmp_path_factory.mktemp("fakesnow-session")
+    started = time.perf_counter()
+    with running_fakesnow(work_dir / "fakesnow.log", db_path=work_dir / "databases") as server:
+        loaded = load_raw_into_fakesnow(demo_warehouse.raw_dir, server, work_dir)
+        try:
+            build_on_fakesnow(server, work_dir)
+            failure = None
+        except SnowflakeCheckError as error:
+            failure = str(error)
+        key = write_throwaway_private_key(work_dir / "dashboard_rsa_key.p8")
+        yield FakesnowWarehouse(server, key, loaded, time.perf_counter() - started, failure)

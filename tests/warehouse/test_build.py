@@ -74,9 +74,16 @@ def test_build_runs_seeds_models_unit_tests_and_data_tests(demo_warehouse):
 
 
 def test_build_swaps_in_while_a_reader_holds_the_old_file(live_copy: Path):
+    """Also rebuilds without the optional ORGANISATION table (dropped first): customers
+    are then named "Organisation <id>" and every other answer is unchanged."""
+    with duckdb.connect(str(live_copy)) as con:
+        con.execute('drop table "01_RAW"."ORGANISATION"')
     reader = duckdb.connect(str(live_copy), read_only=True)
     try:
         before = data_quality(reader)
+        organisations = reader.execute(
+            'select count(*) from "04_PRESENTATION".organisations'
+        ).fetchone()
         old_inode = live_copy.stat().st_ino
 
         result = run_build(live_copy)
@@ -88,6 +95,11 @@ def test_build_swaps_in_while_a_reader_holds_the_old_file(live_copy: Path):
         reader.close()
     with duckdb.connect(str(live_copy), read_only=True) as fresh:
         assert data_quality(fresh) == before  # same raw data, same answers
+        names = fresh.execute(
+            'select organisation_id, organisation_name, region from "04_PRESENTATION".organisations'
+        ).fetchall()
+    assert (len(names),) == organisations
+    assert all(name == f"Organisation {org}" and region is None for org, name, region in names)
     assert not (live_copy.parent / ".build" / live_copy.name).exists()
 
 

@@ -19,6 +19,7 @@ from components.common import (
     file_slug,
     fmt_date,
     graph_config,
+    shorten,
 )
 from queries import access as access_queries
 from queries import organisations
@@ -51,6 +52,26 @@ def resolve_as_of(date_text: str | None) -> AsOf:
     as_of = chosen or latest_complete or last_export
     export_days = set(pd.to_datetime(access_queries.export_dates()["date"]).dt.date)
     return AsOf(as_of, chosen is not None, latest_complete, last_export, as_of in export_days)
+
+
+class PickProblem(ValueError):
+    """The URL's pick is not an enabled (feature, option) of the data."""
+
+
+def resolve_pick(pick) -> tuple[str, str] | None:
+    """(feature, option) of the URL's pick; None when nothing (or nothing of the form
+    "feature|option") is picked.
+
+    Raises PickProblem for a pick that is not an enabled option of the data (so it
+    never reaches a query), WarehouseError from the warehouse."""
+    selected = view.split_pick(pick) if isinstance(pick, str) else None
+    if selected is None:
+        return None
+    options = access_queries.enabled_options()
+    if selected in set(zip(options["feature"], options["selected_option"])):
+        return selected
+    raise PickProblem(f"“{shorten(pick)}” is not a feature option in the data; pick one of the "
+                      "cards above.")
 
 
 @callback(
@@ -106,8 +127,8 @@ def show_access_cards(date_text, pick):
 )
 def show_access_trend(date_text, pick):
     """Customers and active users over time for the picked option (all options if none)."""
-    selected = view.split_pick(pick)
     try:
+        selected = resolve_pick(pick)
         as_of = resolve_as_of(date_text)
         export_dates = access_queries.export_dates()["date"]
         if selected:
@@ -118,6 +139,8 @@ def show_access_trend(date_text, pick):
         else:
             figure = view.overview_figure(access_queries.all_trends(), export_dates, as_of.date)
             filename = file_slug("access_trend", "all_options")
+    except PickProblem as err:
+        return empty_figure(str(err)), graph_config("access_trend")
     except ValueError:
         return empty_figure("Check the date above."), graph_config("access_trend")
     except WarehouseError as err:
@@ -133,7 +156,12 @@ def show_access_trend(date_text, pick):
 )
 def show_access_customers(date_text, pick):
     """The customers with the picked option on the as-of date."""
-    selected = view.split_pick(pick)
+    try:
+        selected = resolve_pick(pick)
+    except PickProblem as err:
+        return view.customers_title(None, None, None), error_state(str(err), title="Check the option")
+    except WarehouseError as err:
+        return view.customers_title(None, None, None), error_state(str(err))
     if not selected:
         return view.customers_title(None, None, None), view.no_pick_message()
     feature, option = selected

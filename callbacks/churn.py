@@ -11,7 +11,7 @@ from dash import Input, Output, callback
 
 from components import churn as view
 from components import ids
-from components.common import empty_figure, empty_state, error_state, graph_config
+from components.common import empty_figure, empty_state, error_state, graph_config, shorten
 from queries import churn as churn_queries
 from queries import organisations
 from queries.runner import WarehouseError
@@ -22,15 +22,15 @@ def validate_feature(feature: str | None) -> tuple[str | None, list[str]]:
     Raises ValueError for an unknown feature, WarehouseError from the warehouse."""
     features = organisations.features()
     if feature and feature not in features:
-        raise ValueError(f"There is no feature “{feature}” in the data; choose one of "
+        raise ValueError(f"There is no feature “{shorten(feature)}” in the data; choose one of "
                          f"{', '.join(features)} (or every feature).")
     return feature or None, features
 
 
 def validate_cohorts(cohorts: str | None) -> str:
     cohorts = cohorts or view.DEFAULT_COHORTS
-    if cohorts not in view.COHORT_VIEWS:
-        raise ValueError(f"“{cohorts}” is not a cohort view; choose all, new or censored.")
+    if not isinstance(cohorts, str) or cohorts not in view.COHORT_VIEWS:
+        raise ValueError(f"“{shorten(cohorts)}” is not a cohort view; choose all, new or censored.")
     return cohorts
 
 

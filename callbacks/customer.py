@@ -8,10 +8,11 @@ from dash import Input, Output, callback, clientside_callback
 from callbacks.navigation import parse_int
 from components import customer as view
 from components import ids
-from components.common import error_state
+from components.common import error_state, shorten
 from queries import customer as customer_queries
 from queries import organisations
 from queries.runner import WarehouseError
+from serving.personal_data import protect_users
 
 
 @callback(
@@ -24,9 +25,13 @@ def show_customer(organisation_id_text, weeks):
     try:
         organisation_id = parse_int(organisation_id_text, "customer id")
     except ValueError:
-        return view.bad_id_page(f"“{organisation_id_text}” is not a customer id: ids are whole numbers.")
+        return view.bad_id_page(f"“{shorten(organisation_id_text)}” is not a customer id: ids are "
+                                "whole numbers.")
     if organisation_id is None:
         return view.bad_id_page("No customer id in the address.")
+    if weeks not in view.PERIODS and weeks is not None:
+        return error_state(f"“{shorten(weeks)}” is not a period of this page; choose one of the "
+                           "periods above.", title="Check the period")
     try:
         found = organisations.organisation_by_id(organisation_id)
         if found.empty:
@@ -38,7 +43,7 @@ def show_customer(organisation_id_text, weeks):
         days = customer_queries.entitlement_days(organisation_id)
         usage = customer_queries.usage_against_peers(organisation_id, since_week)
         by_reason = customer_queries.unpaid_by_reason(organisation_id, since_day)
-        recent = customer_queries.recent_unpaid_events(organisation_id, since_day)
+        recent = protect_users(customer_queries.recent_unpaid_events(organisation_id, since_day))
         changes = customer_queries.entitlement_changes(organisation_id)
     except WarehouseError as err:
         return error_state(str(err))

@@ -16,6 +16,9 @@ from queries import entitlements as entitlement_queries
 from queries import organisations
 from queries.runner import WarehouseError
 
+# Longer than any customer name or id: typed text is cut, such a selection not kept.
+MAX_SEARCH_LENGTH = 100
+
 
 class InputProblem(ValueError):
     """An input the page explains in words (bad id, unknown customer, week outside the data)."""
@@ -79,6 +82,9 @@ def resolve_customer(customer_text: str | None) -> pd.Series | None:
 )
 def list_customer_choices(search, selected):
     """Customers matching what is typed (name or id), the selected one always included."""
+    search = search[:MAX_SEARCH_LENGTH] if isinstance(search, str) else None
+    if not isinstance(selected, str) or len(selected) > MAX_SEARCH_LENGTH:
+        selected = None  # not an id a link could carry: show_entitlements explains it
     try:
         return view.customer_choices(organisations.all_organisations(), search, selected)
     except WarehouseError:

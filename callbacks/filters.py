@@ -17,8 +17,9 @@ import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx
 from dash.exceptions import PreventUpdate
 
+from callbacks.navigation import check_day_in_range
 from components import ids
-from components.common import error_state, fmt_date, iso_week_label
+from components.common import error_state, fmt_date, iso_week_label, shorten
 from components.filters import (
     CUSTOM,
     DEFAULT_PRESET,
@@ -31,6 +32,8 @@ from queries import organisations
 from queries.runner import WarehouseError
 
 WEEK = dt.timedelta(days=7)
+# Longer than any period value or feature name: such a value is not kept in the controls.
+MAX_CHOICE_LENGTH = 100
 
 
 def monday(day: dt.date) -> dt.date:
@@ -98,13 +101,13 @@ def parse_period(value: str | None) -> tuple[str, tuple[dt.date, dt.date] | None
     Raises ValueError with a readable message for anything that is not a period."""
     if value in (None, ""):
         return DEFAULT_PRESET, None
-    text = str(value).strip()
+    text = str(value).strip() if isinstance(value, str) else ""
     if text in PRESETS:
         return text, None
-    if RANGE_SEPARATOR not in text:
+    if RANGE_SEPARATOR not in text or len(text) > MAX_CHOICE_LENGTH:
         raise ValueError(
-            f"“{text}” is not a period: use last-4-weeks, last-quarter, all, or two dates "
-            "such as 2026-05-04..2026-07-26."
+            f"“{shorten(value)}” is not a period: use last-4-weeks, last-quarter, all, or two "
+            "dates such as 2026-05-04..2026-07-26."
         )
     start_text, _, end_text = text.partition(RANGE_SEPARATOR)
     days = []
@@ -113,9 +116,10 @@ def parse_period(value: str | None) -> tuple[str, tuple[dt.date, dt.date] | None
             days.append(dt.date.fromisoformat(part.strip()))
         except ValueError:
             raise ValueError(
-                f"“{part.strip() or '(nothing)'}” is not a date: write the period as two dates "
-                "YYYY-MM-DD..YYYY-MM-DD, e.g. 2026-05-04..2026-07-26."
+                f"“{shorten(part.strip()) or '(nothing)'}” is not a date: write the period as two "
+                "dates YYYY-MM-DD..YYYY-MM-DD, e.g. 2026-05-04..2026-07-26."
             ) from None
+        check_day_in_range(days[-1])
     start, end = days
     if start > end:
         raise ValueError(
@@ -198,14 +202,15 @@ def choose_period(presets, starts, ends, current):
     show_period sets the same widgets from the URL; those echoes change nothing."""
     if not ctx.triggered:
         raise PreventUpdate
+    current = current if isinstance(current, str) else None
     props = {item["prop_id"].rsplit(".", 1)[-1] for item in ctx.triggered}
-    preset = presets[0] if presets else None
+    preset = _first_text(presets)
     if "value" in props and preset in PRESETS and preset != preset_of(current):
         return preset
-    start, end = (starts[0] if starts else None), (ends[0] if ends else None)
+    start, end = _first_text(starts), _first_text(ends)
     if not ({"start_date", "end_date"} & props) or not start or not end:
         raise PreventUpdate
-    start, end = str(start)[:10], str(end)[:10]
+    start, end = start[:10], end[:10]
     try:
         shown = current_period(current)
     except (ValueError, WarehouseError):
@@ -215,12 +220,20 @@ def choose_period(presets, starts, ends, current):
     return f"{start}{RANGE_SEPARATOR}{end}"
 
 
+def _first_text(values) -> str | None:
+    """The first of a wildcard input's values, if it is short text (a preset or a date)."""
+    first = values[0] if isinstance(values, list) and values else None
+    return first if isinstance(first, str) and len(first) <= MAX_CHOICE_LENGTH else None
+
+
 @callback(
     Output(ids.FEATURE, "options"),
     Input(ids.FEATURE, "value"),
 )
 def fill_feature_options(chosen):
     """The feature choices of whichever tab shows the dropdown (features in the data)."""
+    if not isinstance(chosen, str) or len(chosen) > MAX_CHOICE_LENGTH:
+        chosen = None  # not a feature name a link could carry: the tab's areas explain it
     try:
         return feature_options(organisations.features(), chosen)
     except WarehouseError:

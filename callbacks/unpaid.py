@@ -15,10 +15,11 @@ from callbacks.filters import Period, current_period
 from callbacks.navigation import parse_int
 from components import ids
 from components import unpaid as view
-from components.common import empty_figure, empty_state, error_state, graph_config
+from components.common import empty_figure, empty_state, error_state, graph_config, shorten
 from queries import organisations
 from queries import unpaid as unpaid_queries
 from queries.runner import WarehouseError
+from serving.personal_data import protect_users
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,10 @@ class Filters:
         return view.file_name(kind, self.feature, self.reason, self.period.file_part(), *extra)
 
 
+# A dropdown value longer than this is no reason name (kept in the choices otherwise).
+MAX_CHOICE_LENGTH = 100
+
+
 class NothingToShow(Exception):
     """A valid question with no answer; `str()` says why, for an empty state."""
 
@@ -45,10 +50,11 @@ def validate(period_value, feature, reason) -> Filters:
     NothingToShow when the period has no data, WarehouseError from the warehouse."""
     features = organisations.features()
     if feature and feature not in features:
-        raise ValueError(f"There is no feature “{feature}” in the data; choose one of "
+        raise ValueError(f"There is no feature “{shorten(feature)}” in the data; choose one of "
                          f"{', '.join(features)} (or every feature).")
-    if reason and reason not in view.REASONS and reason not in unpaid_queries.reasons():
-        raise ValueError(f"“{reason}” is not a reason; choose one of "
+    if reason and (not isinstance(reason, str)
+                   or reason not in view.REASONS and reason not in unpaid_queries.reasons()):
+        raise ValueError(f"“{shorten(reason)}” is not a reason; choose one of "
                          f"{', '.join(view.REASONS)} (or every reason).")
     period = current_period(period_value)
     if period is None:
@@ -65,6 +71,8 @@ def validate(period_value, feature, reason) -> Filters:
 )
 def fill_reason_options(reason):
     """Reason choices (an unknown value from a link stays, to be explained)."""
+    if not isinstance(reason, str) or len(reason) > MAX_CHOICE_LENGTH:
+        reason = None  # not something a link could carry: the tab's areas explain it
     try:
         return view.reason_options(unpaid_queries.reasons(), reason)
     except WarehouseError:
@@ -183,8 +191,9 @@ def show_unpaid_events(period_value, feature, reason, customer):
                     error_state(f"There is no customer with id {organisation_id}.",
                                 title="Check the customer"), shown)
         name = str(found["organisation_name"].iloc[0])
-        events = unpaid_queries.customer_events(organisation_id, filters.period.start_week,
-                                                filters.period.end_day, filters.feature, filters.reason)
+        events = protect_users(unpaid_queries.customer_events(
+            organisation_id, filters.period.start_week, filters.period.end_day,
+            filters.feature, filters.reason))
     except NothingToShow as why:
         return view.events_title(None), empty_state(str(why)), shown
     except ValueError as err:
@@ -219,7 +228,10 @@ def choose_unpaid_customer(cell, close_clicks, current):
         if not close_clicks or current is None:
             raise PreventUpdate
         return None
-    organisation_id = (cell or {}).get("rowId")
+    try:
+        organisation_id = parse_int(cell.get("rowId") if isinstance(cell, dict) else None)
+    except ValueError:
+        raise PreventUpdate from None  # not a row of the customers grid
     if organisation_id is None or str(organisation_id) == str(current):
         raise PreventUpdate
     return str(organisation_id)

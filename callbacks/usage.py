@@ -16,7 +16,7 @@ from callbacks.filters import Period, current_period
 from callbacks.navigation import customer_href, parse_int
 from components import ids
 from components import usage as view
-from components.common import empty_figure, empty_state, error_state, graph_config
+from components.common import empty_figure, empty_state, error_state, graph_config, shorten
 from queries import organisations
 from queries import usage as usage_queries
 from queries.runner import WarehouseError
@@ -38,18 +38,18 @@ def validate(period_value, feature, metric, order, top_text) -> Choice:
     """The filters checked against the data. Raises ValueError with a sentence,
     WarehouseError from the warehouse."""
     metric = metric or view.DEFAULT_METRIC
-    if metric not in view.METRICS:
+    if not isinstance(metric, str) or metric not in view.METRICS:
         names = ", ".join(view.METRICS)
-        raise ValueError(f"“{metric}” is not a measure; choose one of {names}.")
+        raise ValueError(f"“{shorten(metric)}” is not a measure; choose one of {names}.")
     order = order or view.DEFAULT_ORDER
-    if order not in view.ORDERS:
-        raise ValueError(f"“{order}” is not an order; choose least or most.")
+    if not isinstance(order, str) or order not in view.ORDERS:
+        raise ValueError(f"“{shorten(order)}” is not an order; choose least or most.")
     top = parse_int(top_text, "number of customers") or view.DEFAULT_TOP
     if not 1 <= top <= view.MAX_TOP:
         raise ValueError(f"Top {top} is not possible: show between 1 and {view.MAX_TOP} customers.")
     features = organisations.features()
     if feature and feature not in features:
-        raise ValueError(f"There is no feature “{feature}” in the data; choose one of "
+        raise ValueError(f"There is no feature “{shorten(feature)}” in the data; choose one of "
                          f"{', '.join(features)} (or every feature).")
     return Choice(current_period(period_value), feature or None, metric, order, top, features)
 
@@ -110,11 +110,12 @@ def show_leaderboard(period_value, feature, metric, order, top_text):
 def open_clicked_bar(click):
     """A bar (or its row's transparent hit area) -> the customer's page, as a navigation
     (ids.USAGE_GO is a Location with refresh="callback-nav"), so Back returns here."""
-    points = (click or {}).get("points") or []
-    customdata = points[0].get("customdata") if points else None
-    if not customdata:
+    points = click.get("points") if isinstance(click, dict) else None
+    point = points[0] if isinstance(points, list) and points else None
+    customdata = point.get("customdata") if isinstance(point, dict) else None
+    if not isinstance(customdata, list) or not customdata:
         raise PreventUpdate
-    return customer_href(customdata[0])
+    return customer_href(_customer_id(customdata[0]))
 
 
 @callback(
@@ -125,6 +126,19 @@ def open_clicked_bar(click):
 def open_clicked_row(cell):
     """A click anywhere on a grid row does what the row's customer link does (the link's
     own cell is left to the link, or the page would be opened twice)."""
-    if not cell or not cell.get("rowId") or cell.get("colId") == "organisation_name":
+    if not isinstance(cell, dict) or not cell.get("rowId") or cell.get("colId") == "organisation_name":
         raise PreventUpdate
-    return customer_href(str(cell["rowId"]).split("|")[0])
+    return customer_href(_customer_id(str(cell["rowId"]).split("|")[0]))
+
+
+def _customer_id(value) -> int:
+    """The customer id a click carries; PreventUpdate if it is not one."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a chart's customdata row mixes ids with float measures
+    try:
+        organisation_id = parse_int(value, "customer id")
+    except ValueError:
+        raise PreventUpdate from None
+    if organisation_id is None:
+        raise PreventUpdate
+    return organisation_id

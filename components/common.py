@@ -144,6 +144,13 @@ def fmt_week(week_start) -> str:
     return f"{iso_week_label(start)} ({start.day} {start:%b} – {fmt_date(end)})"
 
 
+def shorten(value, limit: int = 60) -> str:
+    """`value` as text for a message, cut to `limit` characters ("…" marks the cut), so a
+    hostile or mistyped input is named without being echoed at length."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def file_slug(*parts) -> str:
     """A file name stem from a chart/table name and its filters: 'access_SMS-Plus_2026-04-05'."""
     cleaned = []

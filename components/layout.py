@@ -18,7 +18,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import access, churn, customer, entitlements, ids, unpaid, usage
-from components.common import UrlParams, error_state, to_search
+from components.common import UrlParams, error_state, shorten, to_search
 
 TAB_MODULES = (access, entitlements, usage, unpaid, churn)
 TABS = {module.KEY: module for module in TAB_MODULES}
@@ -69,11 +69,11 @@ def page(pathname: str | None, params: UrlParams):
     if kind == "tab":
         module = TABS.get(value)
         if module is None:
-            return not_found(f"There is no tab called “{value}”.")
+            return not_found(f"There is no tab called “{shorten(value)}”.")
         return html.Div(module.layout(params), className=f"tab-page tab-{module.KEY}")
     if kind == "customer":
         return customer.layout(value, params)
-    return not_found(f"There is no page at {pathname}.")
+    return not_found(f"There is no page at {shorten(pathname)}.")
 
 
 def nav_links(active_key: str | None) -> list:

@@ -2,7 +2,8 @@
 
 Entitlement timeline, usage against customers with the same entitlement, active
 users, unpaid usage and entitlement changes. No names or e-mail addresses of users:
-users appear as counts (and as ids in the unpaid-event list). Prints to PDF cleanly
+users appear as counts (and in the unpaid-event list as "User 1", "User 2"... or, for
+viewers allowed by serving/personal_data.py, as ids). Prints to PDF cleanly
 (assets/03-print.css).
 """
 

@@ -2,7 +2,8 @@
 
 How often: unpaid events and customers per week, and their share of all feature
 events. Why: the same events stacked by reason, each reason explained in plain words.
-Who: customers ranked by unpaid events; clicking one lists its events (user id only,
+Who: customers ranked by unpaid events; clicking one lists its events (the user as
+"User 1", "User 2"... unless the viewer may see user ids, see serving/personal_data.py;
 never a name or an email), exportable as CSV.
 """
 

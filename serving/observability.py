@@ -3,20 +3,22 @@
 A line is JSON::
 
     {"event": "callback", "question": "usage", "callback": "show_leaderboard",
-     "page": "tab:usage", "trigger": ["url-param-value feature.value"], "ms": 41.2,
-     "queries": 3, "cache_hits": 2, "cache_misses": 1, "rows": 52, "warehouse_ms": 12.5,
-     "warehouse_errors": 0, "status": 200, "outcome": "ok"}
+     "page": "tab:usage", "trigger": ["{\"param\":\"feature\",...}.value"], "ms": 41.2,
+     "queries": 3, "cache_hits": 2, "cache_misses": 1, "stale": 0, "rows": 52,
+     "warehouse_ms": 12.5, "retries": 0, "warehouse_errors": 0, "status": 200, "outcome": "ok"}
 
 - `question` is the callbacks module (one module per question, plus `navigation`,
   `filters` and `common` for the shared ones), `callback` the function, `page` the
   page the request came from (the tab key or `customer`, never an id or a filter).
 - The query counters come from the runner's own per-query log lines (`accurx.queries`,
-  JSON with query, ms, cache, rows or error) emitted while this request ran: a logging
-  handler collects them into the request's `flask.g`. Like those lines, they exist
-  only when the `accurx` loggers log at INFO.
-- `outcome`: `ok`, `no_update` (the callback raised PreventUpdate: 204),
-  `warehouse_error` (a query failed; the page shows the error in words), `rejected`
-  (4xx: bad request, signed out, not allowed) or `error` (5xx).
+  JSON with `"event": "query"`, ms, cache hit/miss/stale/error, rows, retries) emitted
+  while this request ran: a logging handler collects them into the request's
+  `flask.g`. Like those lines, they exist only when the `accurx` loggers log at INFO
+  (failures are logged at WARNING, so they are always counted).
+- `outcome`: `ok`, `no_update` (the callback raised PreventUpdate: 204), `stale` (some
+  answer was the last good copy, served during an outage), `warehouse_error` (a query
+  failed; the page shows the error in words), `rejected` (4xx: bad request, signed
+  out, not allowed) or `error` (5xx).
 
 No input values, no user, no SQL, no parameters: nothing personal or secret.
 """
@@ -55,7 +57,7 @@ class _RequestQueryCollector(logging.Handler):
             facts = json.loads(record.getMessage())
         except (TypeError, ValueError):
             return
-        if isinstance(facts, dict) and "query" in facts:
+        if isinstance(facts, dict) and facts.get("event", "query") == "query" and "query" in facts:
             bucket.append(facts)
 
 
@@ -78,26 +80,32 @@ def page_of(referrer: str | None) -> str:
     return "other"
 
 
-def _outcome(status: int, warehouse_errors: int) -> str:
+def _outcome(status: int, counters: dict) -> str:
     if status >= 500:
         return "error"
     if status >= 400:
         return "rejected"
     if status == 204:
         return "no_update"
-    return "warehouse_error" if warehouse_errors else "ok"
+    if counters["warehouse_errors"]:
+        return "warehouse_error"
+    return "stale" if counters["stale"] else "ok"
 
 
 def summary(queries: list[dict]) -> dict:
-    """Counters over the runner's facts of one request."""
-    done = [q for q in queries if "error" not in q]
+    """Counters over the runner's per-query facts of one request."""
+    def count(outcome: str) -> int:
+        return sum(1 for q in queries if q.get("cache") == outcome)
+
     return {
         "queries": len(queries),
-        "cache_hits": sum(1 for q in done if q.get("cache") == "hit"),
-        "cache_misses": sum(1 for q in done if q.get("cache") == "miss"),
-        "rows": sum(int(q.get("rows") or 0) for q in done),
+        "cache_hits": count("hit"),
+        "cache_misses": count("miss"),
+        "stale": count("stale"),
+        "rows": sum(int(q.get("rows") or 0) for q in queries),
         "warehouse_ms": round(sum(float(q.get("ms") or 0) for q in queries), 1),
-        "warehouse_errors": len(queries) - len(done),
+        "retries": sum(int(q.get("retries") or 0) for q in queries),
+        "warehouse_errors": count("error"),
     }
 
 
@@ -146,7 +154,7 @@ def install(app: dash.Dash) -> None:
             "ms": round((time.perf_counter() - started) * 1000, 1),
             **counters,
             "status": response.status_code,
-            "outcome": _outcome(response.status_code, counters["warehouse_errors"]),
+            "outcome": _outcome(response.status_code, counters),
         }
         log.log(logging.WARNING if response.status_code >= 500 else logging.INFO, json.dumps(line))
         return response

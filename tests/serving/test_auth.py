@@ -1,0 +1,205 @@
+"""OIDC sign-in in front of every route: the real authorization-code flow against
+oidc-provider-mock on 127.0.0.1, the app served by gunicorn (two workers sharing
+SECRET_KEY), a `requests.Session` as the browser.
+
+Signed out: pages redirect to /login, Dash's endpoints, scripts and assets get 401.
+Signed in: pages and real callbacks work. Outside the allowed group: 403. The health
+probes stay public. In-process tests cover the failure paths (forged state, issuer
+down, expired or forged session, half-done configuration).
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urljoin, urlparse
+
+import flask
+import pytest
+import requests
+from serving_support import ALLOWED_GROUP, build_callback_body, callback_key
+
+from serving.auth import OidcSettings, SignInConfigError
+
+SECRET = "test-secret-key-of-the-dashboard-0123456789"
+
+
+def sign_in_env(issuer: str, **extra) -> dict[str, str]:
+    return {"OIDC_ISSUER": issuer, "OIDC_CLIENT_ID": "accurx-dashboard",
+            "OIDC_CLIENT_SECRET": "client-secret", "SECRET_KEY": SECRET,
+            "OIDC_ALLOWED_GROUPS": ALLOWED_GROUP, **extra}
+
+
+@pytest.fixture(scope="module")
+def signed_app_url(serve_app, demo_warehouse, oidc_provider):
+    with serve_app(demo_warehouse.db_path, env=sign_in_env(oidc_provider)) as url:
+        yield url
+
+
+def sign_in(base_url: str, issuer: str, sub: str, start: str = "/") -> tuple[requests.Session, str]:
+    """Run the authorization-code flow as a browser would; returns the session and the
+    address the app sent the user back to."""
+    browser = requests.Session()
+    first = browser.get(base_url + start, allow_redirects=False)
+    assert first.status_code == 302 and first.headers["Location"] == "/login"
+    login = browser.get(base_url + "/login", allow_redirects=False)
+    assert login.status_code == 302
+    authorize = login.headers["Location"]
+    assert authorize.startswith(issuer + "/oauth2/authorize?")
+    form = browser.get(authorize)
+    assert form.status_code == 200 and "sub" in form.text
+    consent = browser.post(authorize, data={"sub": sub}, allow_redirects=False)
+    assert consent.status_code == 302
+    back = consent.headers["Location"]
+    assert back.startswith(base_url + "/auth/callback?") and "code=" in back
+    done = browser.get(back, allow_redirects=False)
+    assert done.status_code == 302, done.text
+    return browser, done.headers["Location"]
+
+
+def leaderboard_body(app) -> dict:
+    key = callback_key(app, "show_leaderboard")
+    return build_callback_body(app, key, ["all", None, None, None, None])
+
+
+def test_signed_out_pages_redirect_and_everything_else_gets_401(signed_app_url):
+    anonymous = requests.Session()
+    for path in ("/", "/?tab=usage&period=all", "/customer/1042", "/nowhere"):
+        response = anonymous.get(signed_app_url + path, allow_redirects=False)
+        assert response.status_code == 302 and response.headers["Location"] == "/login", path
+        assert "Content-Security-Policy" in response.headers
+    for path in ("/_dash-layout", "/_dash-dependencies", "/assets/02-app.css",
+                 "/assets/plotly-cartesian-4.1.1.min.js", "/_favicon.ico",
+                 "/_dash-component-suites/dash/dash-renderer/build/dash_renderer.min.js"):
+        response = anonymous.get(signed_app_url + path, allow_redirects=False)
+        assert response.status_code == 401, path
+        assert response.json() == {"error": "Sign-in required"}
+    callback = anonymous.post(signed_app_url + "/_dash-update-component",
+                              json={"output": "page.children"}, allow_redirects=False)
+    assert callback.status_code == 401
+    assert anonymous.get(signed_app_url + "/healthz").json() == {"status": "ok"}
+    assert anonymous.get(signed_app_url + "/readyz").status_code == 200
+
+
+def test_signed_in_user_gets_pages_scripts_and_real_callbacks(signed_app_url, oidc_provider, demo_app):
+    browser, landing = sign_in(signed_app_url, oidc_provider, "alice")
+    assert landing == "/"
+    page = browser.get(signed_app_url + "/")
+    assert page.status_code == 200 and "_dash-renderer" in page.text
+    for path in ("/_dash-layout", "/_dash-dependencies", "/assets/02-app.css"):
+        assert browser.get(signed_app_url + path).status_code == 200, path
+
+    render = build_callback_body(demo_app, callback_key(demo_app, "render_page"),
+                                 ["/", "?tab=usage&period=all", None])
+    rendered = browser.post(signed_app_url + "/_dash-update-component", json=render)
+    assert rendered.status_code == 200 and "usage-chart" in rendered.text
+    # Several requests, so both gunicorn workers serve this session.
+    for _ in range(4):
+        answer = browser.post(signed_app_url + "/_dash-update-component", json=leaderboard_body(demo_app))
+        assert answer.status_code == 200
+    assert '"rowData"' in answer.text and "organisation_name" in answer.text
+
+
+def test_session_cookie_holds_no_token_name_or_email(signed_app_url, oidc_provider):
+    browser, _ = sign_in(signed_app_url, oidc_provider, "alice")
+    cookie = next(c for c in browser.cookies if c.name == "accurx_session")
+    assert cookie.has_nonstandard_attr("HttpOnly") and cookie.path == "/"
+    signer = flask.sessions.SecureCookieSessionInterface().get_signing_serializer(_flask_with_secret())
+    session = signer.loads(cookie.value)
+    assert set(session) <= {"user", "_permanent"}
+    assert set(session["user"]) == {"sub", "groups", "at"}
+    assert session["user"]["sub"] == "alice" and session["user"]["groups"] == [ALLOWED_GROUP]
+    assert "example.org" not in str(session) and "Alice" not in str(session)
+
+
+def _flask_with_secret() -> flask.Flask:
+    reader = flask.Flask("session-reader")
+    reader.secret_key = SECRET
+    return reader
+
+
+def test_the_page_asked_for_is_the_page_after_sign_in(signed_app_url, oidc_provider):
+    _, landing = sign_in(signed_app_url, oidc_provider, "alice", start="/?tab=churn&feature=SMS")
+    assert landing == "/?tab=churn&feature=SMS"
+    _, landing = sign_in(signed_app_url, oidc_provider, "alice", start="/customer/1042")
+    assert landing == "/customer/1042"
+
+
+def test_no_redirect_to_another_site_after_sign_in(signed_app_url, oidc_provider):
+    _, landing = sign_in(signed_app_url, oidc_provider, "alice", start="//evil.example/x")
+    assert urlparse(urljoin(signed_app_url, landing)).netloc == urlparse(signed_app_url).netloc
+
+
+def test_user_outside_the_allowed_groups_gets_403(signed_app_url, oidc_provider, demo_app):
+    browser, _ = sign_in(signed_app_url, oidc_provider, "bob")
+    page = browser.get(signed_app_url + "/", allow_redirects=False)
+    assert page.status_code == 403 and "not a member of a group" in page.text
+    callback = browser.post(signed_app_url + "/_dash-update-component", json=leaderboard_body(demo_app))
+    assert callback.status_code == 403 and "not a member" in callback.json()["error"]
+    assert browser.get(signed_app_url + "/assets/02-app.css").status_code == 403
+    assert browser.get(signed_app_url + "/healthz").status_code == 200
+
+
+def test_sign_out_ends_the_session(signed_app_url, oidc_provider):
+    browser, _ = sign_in(signed_app_url, oidc_provider, "alice")
+    assert browser.get(signed_app_url + "/_dash-layout").status_code == 200
+    assert "signed out" in browser.get(signed_app_url + "/logout").text
+    assert browser.get(signed_app_url + "/_dash-layout").status_code == 401
+
+
+# ---------------------------------------------------------------- in-process failure paths
+@pytest.fixture(scope="module")
+def local_app(make_app, oidc_provider):
+    return make_app(**sign_in_env(oidc_provider))
+
+
+def test_a_forged_callback_is_refused_not_a_500(local_app):
+    client = local_app.server.test_client()
+    response = client.get("/auth/callback?code=stolen&state=forged")
+    assert response.status_code == 400 and "did not complete" in response.text
+    assert client.get("/_dash-layout").status_code == 401
+
+
+def test_an_unreachable_issuer_gives_503(make_app):
+    app = make_app(**sign_in_env("http://127.0.0.1:9"))
+    response = app.server.test_client().get("/login")
+    assert response.status_code == 503 and "cannot be reached" in response.text
+
+
+def test_an_expired_session_must_sign_in_again(local_app):
+    client = local_app.server.test_client()
+    with client.session_transaction() as session:
+        session["user"] = {"sub": "alice", "groups": [ALLOWED_GROUP], "at": time.time()}
+    assert client.get("/_dash-layout").status_code == 200
+    with client.session_transaction() as session:
+        session["user"] = {"sub": "alice", "groups": [ALLOWED_GROUP], "at": time.time() - 11 * 3600}
+    assert client.get("/_dash-layout").status_code == 401
+    assert client.get("/").headers["Location"] == "/login"
+
+
+def test_a_session_signed_with_another_key_is_ignored(local_app):
+    forger = _flask_with_secret()
+    forger.secret_key = "someone-elses-key-0123456789abcdef"
+    signer = flask.sessions.SecureCookieSessionInterface().get_signing_serializer(forger)
+    forged = signer.dumps({"user": {"sub": "mallory", "groups": [ALLOWED_GROUP], "at": time.time()}})
+    client = local_app.server.test_client()
+    client.set_cookie("accurx_session", forged)
+    assert client.get("/_dash-layout").status_code == 401
+
+
+@pytest.mark.parametrize("env,words", [
+    ({"OIDC_CLIENT_ID": ""}, "OIDC_CLIENT_ID"),
+    ({"OIDC_CLIENT_SECRET": ""}, "OIDC_CLIENT_SECRET"),
+    ({"SECRET_KEY": ""}, "SECRET_KEY"),
+    ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+    ({"OIDC_SESSION_HOURS": "soon"}, "OIDC_SESSION_HOURS"),
+])
+def test_half_configured_sign_in_refuses_to_start(env, words):
+    with pytest.raises(SignInConfigError, match=words):
+        OidcSettings.from_env({**sign_in_env("https://login.example"), **env})
+
+
+def test_without_an_issuer_the_demo_stays_open(demo_app):
+    assert OidcSettings.from_env({}) is None
+    client = demo_app.server.test_client()
+    assert client.get("/").status_code == 200
+    assert client.get("/_dash-layout").status_code == 200

@@ -270,24 +270,22 @@ def customers_table(customers: pd.DataFrame, feature: str, option: str, as_of: d
     if customers.empty:
         return empty_state(f"No customer had {feature} · {option} on {fmt_date(as_of)}.")
     frame = customers.assign(region=customers["region"].fillna("Unknown"))
-    week_start = as_of - dt.timedelta(days=as_of.weekday())
     return html.Div([
         data_grid(
             ids.ACCESS_CUSTOMERS_GRID,
-            frame[["organisation_name", "organisation_id", "region", "active_users_in_week"]],
+            frame[["organisation_name", "organisation_id", "region", "active_user_count"]],
             [
                 col_customer(),
                 col_text("organisation_id", "Customer ID", maxWidth=150),
                 col_text("region", "Region"),
-                col_int("active_users_in_week", "Active users (week)"),
+                col_int("active_user_count", "Active users"),
             ],
             file_name=file_slug("access_customers", feature, option, as_of),
             row_id="organisation_id",
         ),
         html.P(
-            "Active users (week): the customer's active users on its last known day of the week "
-            f"starting {fmt_date(week_start)} (no view gives a customer's active users per day), "
-            "so they need not add up to the card's total for the chosen day.",
+            f"Active users: the customer's users with status Active in the user export of "
+            f"{fmt_date(as_of)}; they add up to the card's total.",
             className="text-muted small mt-2 mb-0",
         ),
     ])

@@ -35,13 +35,11 @@ def access_trend(feature: str, selected_option: str) -> pd.DataFrame:
 
 
 def customers_with_access(as_of_date: dt.date, feature: str, selected_option: str) -> pd.DataFrame:
-    """organisation_id, organisation_name, region, active_users_in_week of every organisation
-    whose `feature` was `selected_option` on `as_of_date`. active_users_in_week are the
-    organisation's active users on its last known day of that ISO week. Raises WarehouseError."""
-    week_start = as_of_date - dt.timedelta(days=as_of_date.weekday())
+    """organisation_id, organisation_name, region, active_user_count of every organisation
+    whose `feature` was `selected_option` on `as_of_date`, with its active users that day.
+    Raises WarehouseError."""
     return run_query(QUESTION, "customers_with_access", {
-        "as_of_date": as_of_date, "week_start": week_start,
-        "feature": feature, "selected_option": selected_option,
+        "as_of_date": as_of_date, "feature": feature, "selected_option": selected_option,
     })
 
 

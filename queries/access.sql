@@ -33,22 +33,16 @@ order by date
 
 -- name: customers_with_access
 -- grain: one row per organisation whose :feature was :selected_option on :as_of_date
--- params: as_of_date (date), week_start (date: the Monday of as_of_date's ISO week),
---   feature (text), selected_option (text).
--- active_users_in_week is org_feature_usage_weekly.users_with_access: the organisation's
--- active users on its last known day of that week (no view gives them per day).
+-- params: as_of_date (date), feature (text), selected_option (text).
+-- active_user_count: the organisation's active users on :as_of_date (0 without a USER export).
 select
     d.organisation_id,
     o.organisation_name,
     o.region,
-    coalesce(u.users_with_access, 0) as active_users_in_week
+    d.active_user_count
 from {presentation}.org_feature_daily as d
 inner join {presentation}.organisations as o
     on o.organisation_id = d.organisation_id
-left join {presentation}.org_feature_usage_weekly as u
-    on u.organisation_id = d.organisation_id
-    and u.feature = d.feature
-    and u.week_start = :week_start
 where d.date = :as_of_date
     and d.feature = :feature
     and d.selected_option = :selected_option

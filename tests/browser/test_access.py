@@ -81,7 +81,7 @@ def test_card_click_lists_customers_and_csv_holds_the_rows_shown(page, sms_plus_
     assert download.suggested_filename == f"access_customers_SMS_SMS-Plus_{latest}.csv"
     text = Path(download.path()).read_text(encoding="utf-8-sig")  # AG Grid writes a BOM
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == ["Customer", "Customer ID", "Region", "Active users (week)"]
+    assert list(rows[0]) == ["Customer", "Customer ID", "Region", "Active users"]
     assert {int(r["Customer ID"]) for r in rows} == set(sms_plus_customers["organisation_id"])
     assert {r["Customer"] for r in rows} == set(sms_plus_customers["organisation_name"])
 

@@ -7,6 +7,8 @@ Three groups, each saying what it proves (see `warehouse.snowflake_check`):
   digit-leading schema and uses no DuckDB-only construct. Proves syntax, not semantics.
 - fakesnow parity: the demo raw data, loaded into a local fakesnow server, built there
   with dbt-snowflake, gives every presentation view the same rows as the DuckDB build.
+  The build is the session's `fakesnow_warehouse` (tests/conftest.py), shared with
+  tests/serving/test_snowflake_app.py so CI builds it once.
   A smoke test, not proof: fakesnow executes on DuckDB and accepts DuckDB-only syntax
   that Snowflake rejects, lacks some Snowflake functions (the harness adds them, see
   SNOWFLAKE_FUNCTION_SHIMS) and cannot run dbt unit tests (they run on DuckDB).
@@ -20,9 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -35,18 +34,13 @@ from warehouse.snowflake_check import (
     DATABASE,
     PRESENTATION_VIEWS,
     SNOWFLAKE_FUNCTION_SHIMS,
-    FakesnowServer,
-    SnowflakeCheckError,
-    build_on_fakesnow,
     check_compiled_dir,
     check_compiled_sql,
     compare_presentation_views,
     compile_for_snowflake,
     compiled_sql_files,
     fakesnow_with_shims,
-    load_raw_into_fakesnow,
     presentation_views_on_fakesnow,
-    running_fakesnow,
 )
 
 pytestmark = pytest.mark.snowflake
@@ -156,47 +150,20 @@ def test_compiled_sql_check_accepts_snowflake_idioms():
 # --- fakesnow parity ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FakesnowBuild:
-    server: FakesnowServer
-    rows_loaded: dict[str, int]
-    seconds: float
-    dbt_failure: str | None
-
-
 @pytest.fixture(scope="module")
-def fakesnow_build(demo_warehouse, tmp_path_factory) -> Iterator[FakesnowBuild]:
-    """The demo raw data loaded into a fakesnow server and built there with dbt-snowflake.
-
-    A failed dbt build is recorded, not raised, so that the views it did build are still
-    compared one by one.
-    """
-    work_dir = tmp_path_factory.mktemp("fakesnow")
-    started = time.perf_counter()
-    with running_fakesnow(work_dir / "fakesnow.log", db_path=work_dir / "databases") as server:
-        loaded = load_raw_into_fakesnow(demo_warehouse.raw_dir, server, work_dir)
-        try:
-            build_on_fakesnow(server, work_dir)
-            failure = None
-        except SnowflakeCheckError as error:
-            failure = str(error)
-        yield FakesnowBuild(server, loaded, time.perf_counter() - started, failure)
-
-
-@pytest.fixture(scope="module")
-def view_comparisons(fakesnow_build, demo_warehouse):
+def view_comparisons(fakesnow_warehouse, demo_warehouse):
     return compare_presentation_views(
-        demo_warehouse.db_path, fakesnow_build.server, ignore=BY_DESIGN_DIFFERENCES
+        demo_warehouse.db_path, fakesnow_warehouse.server, ignore=BY_DESIGN_DIFFERENCES
     )
 
 
-def test_dbt_build_passes_on_fakesnow(fakesnow_build):
+def test_dbt_build_passes_on_fakesnow(fakesnow_warehouse):
     """Seeds, models and data tests; unit tests run on DuckDB only (see build_on_fakesnow)."""
-    assert fakesnow_build.dbt_failure is None, fakesnow_build.dbt_failure
+    assert fakesnow_warehouse.dbt_failure is None, fakesnow_warehouse.dbt_failure
 
 
-def test_fakesnow_gets_the_raw_rows_of_the_duckdb_warehouse(fakesnow_build, demo_warehouse):
-    loaded = fakesnow_build.rows_loaded
+def test_fakesnow_gets_the_raw_rows_of_the_duckdb_warehouse(fakesnow_warehouse, demo_warehouse):
+    loaded = fakesnow_warehouse.rows_loaded
     con = duckdb.connect(str(demo_warehouse.db_path), read_only=True)
     try:
         for table, rows in loaded.items():
@@ -206,8 +173,8 @@ def test_fakesnow_gets_the_raw_rows_of_the_duckdb_warehouse(fakesnow_build, demo
         con.close()
 
 
-def test_fakesnow_build_has_every_presentation_view(fakesnow_build):
-    assert set(PRESENTATION_VIEWS) <= presentation_views_on_fakesnow(fakesnow_build.server)
+def test_fakesnow_build_has_every_presentation_view(fakesnow_warehouse):
+    assert set(PRESENTATION_VIEWS) <= presentation_views_on_fakesnow(fakesnow_warehouse.server)
 
 
 @pytest.mark.parametrize("view", PRESENTATION_VIEWS)
@@ -218,9 +185,9 @@ def test_presentation_view_equals_duckdb_build(view, view_comparisons):
 
 
 @pytest.mark.parametrize(("view", "columns"), BY_DESIGN_DIFFERENCES.items())
-def test_columns_known_to_differ_are_null_on_snowflake(view, columns, fakesnow_build):
+def test_columns_known_to_differ_are_null_on_snowflake(view, columns, fakesnow_warehouse):
     condition = " or ".join(f"{column} is not null" for column in columns)
-    con = fakesnow_build.server.connect()
+    con = fakesnow_warehouse.server.connect()
     try:
         (non_null,) = (
             con.cursor()
@@ -232,9 +199,9 @@ def test_columns_known_to_differ_are_null_on_snowflake(view, columns, fakesnow_b
     assert non_null == 0
 
 
-def test_fakesnow_parity_runtime_is_reasonable(fakesnow_build):
+def test_fakesnow_parity_runtime_is_reasonable(fakesnow_warehouse):
     """Server start, raw load and dbt build stay well inside a CI budget (measured ~2 min)."""
-    assert fakesnow_build.seconds < 300
+    assert fakesnow_warehouse.seconds < 300
 
 
 @pytest.mark.parametrize("name", SNOWFLAKE_FUNCTION_SHIMS)

@@ -6,7 +6,10 @@ is called once by the app factory, after the callbacks are attached.
 
 Environment (besides config.py's): see serving/auth.py for OIDC_* and SECRET_KEY,
 serving/personal_data.py for ACCURX_PII_VIEWER_GROUPS, serving/health.py for
-ACCURX_READY_MAX_DATA_AGE_DAYS.
+ACCURX_READY_MAX_DATA_AGE_DAYS, and ACCURX_PROXY_HOPS: the number of reverse proxies
+(load balancer, ingress) in front of gunicorn whose X-Forwarded-For/-Proto/-Host
+headers are believed (default 0: none), so that behind a TLS-terminating proxy the
+app knows it is served over https (sign-in callback URL, HSTS).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import dash
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from serving import auth, dash_requests, health, observability, personal_data, security
 
@@ -38,6 +42,9 @@ def _optional_int(env: Mapping[str, str], name: str) -> int | None:
 def install(app: dash.Dash, readiness_probe: health.ReadinessProbe, env: Mapping[str, str]) -> None:
     """Wrap `app` for production. Raises ServingConfigError / auth.SignInConfigError."""
     server = app.server
+    hops = _optional_int(env, "ACCURX_PROXY_HOPS")
+    if hops:
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     # Order matters: sign-in decides first (a refused request goes no further), then the
     # callback timer starts, then the request's shape is checked.
     security.install(server, app.csp_hashes())

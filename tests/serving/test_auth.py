@@ -159,6 +159,16 @@ def test_a_forged_callback_is_refused_not_a_500(local_app):
     assert client.get("/_dash-layout").status_code == 401
 
 
+def test_behind_a_tls_proxy_the_callback_address_is_https(make_app, oidc_provider):
+    app = make_app(**sign_in_env(oidc_provider), ACCURX_PROXY_HOPS="1")
+    response = app.server.test_client().get("/login", headers={
+        "X-Forwarded-Proto": "https", "X-Forwarded-Host": "dashboard.example"})
+    assert response.status_code == 302
+    assert "redirect_uri=https%3A%2F%2Fdashboard.example%2Fauth%2Fcallback" in response.headers["Location"]
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
 def test_an_unreachable_issuer_gives_503(make_app):
     app = make_app(**sign_in_env("http://127.0.0.1:9"))
     response = app.server.test_client().get("/login")

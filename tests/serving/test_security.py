@@ -85,6 +85,15 @@ def test_hsts_only_over_https(demo_app):
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
+def test_behind_a_trusted_proxy_https_is_recognised(demo_app, make_app):
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "dashboard.example"}
+    assert "Strict-Transport-Security" not in demo_app.server.test_client().get(
+        "/healthz", headers=forwarded).headers, "forwarded headers believed without a proxy"
+    proxied = make_app(ACCURX_PROXY_HOPS="1")
+    response = proxied.server.test_client().get("/healthz", headers=forwarded)
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
 def test_policy_text():
     policy = content_security_policy(["'sha256-abc'"])
     assert "script-src 'self' 'sha256-abc'" in policy

@@ -51,8 +51,10 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_app(db_path: Path | str, env: dict[str, str] | None = None, workers: int = 2):
-    """Serve app:server with gunicorn (the project's config) and yield its base URL."""
+def serve_app(db_path: Path | str, env: dict[str, str] | None = None, workers: int = 2,
+              app_target: str = "app:server"):
+    """Serve `app_target` (default app:server) with gunicorn (the project's config) and
+    yield its base URL."""
     port = _free_port()
     log_path = ARTIFACTS / f"gunicorn-{port}.log"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -68,7 +70,7 @@ def serve_app(db_path: Path | str, env: dict[str, str] | None = None, workers: i
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py",
-             "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "app:server"],
+             "--bind", f"127.0.0.1:{port}", "--workers", str(workers), app_target],
             cwd=REPO_ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
         )
     base_url = f"http://127.0.0.1:{port}"

@@ -1,0 +1,151 @@
+"""The dashboard as a user meets it, served by gunicorn on 127.0.0.1 against the
+benchmark's demo warehouse:
+
+- first load of each tab in headless chromium (Debian's): bytes transferred (as
+  encoded on the wire, i.e. compressed) and time from navigation to the first chart drawn;
+- every Dash callback request the page sent, captured and replayed with `requests`:
+  median time per tab on a fresh server (cold: nothing cached) and again (cached).
+
+The captured callback requests are saved for the load benchmark (bench_load.py).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+
+import requests
+
+from benchmarks.bench_warehouse import ensure_built
+from benchmarks.common import REPO_ROOT, write_results
+
+def _browser_fixtures():
+    """The browser tests' server and chromium settings (tests/ is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "browser_conftest", REPO_ROOT / "tests" / "browser" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_fixtures = _browser_fixtures()
+CHROMIUM, CHROMIUM_ARGS, serve_app = _fixtures.CHROMIUM, _fixtures.CHROMIUM_ARGS, _fixtures.serve_app
+
+TABS = {
+    "access": "/?tab=access",
+    "entitlements": None,  # with the first customer: the tab opens empty without one
+    "usage": "/?tab=usage",
+    "unpaid": "/?tab=unpaid",
+    "churn": "/?tab=churn",
+    "customer": None,  # filled with the first customer of the warehouse
+}
+CAPTURE_FILE = "captured_callbacks.json"
+FIRST_CONTENT = ".js-plotly-plot .main-svg, .ag-center-cols-container .ag-row, main table tbody tr, table tbody tr"
+
+
+def _first_customer(db_path: Path) -> int:
+    import duckdb
+
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.execute('select min(organisation_id) from "04_PRESENTATION".organisations').fetchone()[0]
+
+
+def first_loads(base_url: str, paths: dict[str, str], log_path: Path) -> tuple[dict, dict]:
+    """Per tab: transfer bytes, requests, ms to first chart; and the server's callback log
+    lines (serving/observability.py) written while that tab loaded."""
+    from playwright.sync_api import sync_playwright
+
+    results, callbacks = {}, {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        for tab, path in paths.items():
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            page = context.new_page()
+            sizes = []
+
+            def on_finished(request, sizes=sizes):
+                try:
+                    request_sizes = request.sizes()
+                    sizes.append(request_sizes["responseBodySize"] + request_sizes["responseHeadersSize"])
+                except Exception:  # noqa: BLE001 (a request without sizes counts as 0)
+                    sizes.append(0)
+
+            page.on("requestfinished", on_finished)
+            log_offset = log_path.stat().st_size
+            started = time.perf_counter()
+            page.goto(base_url + path, wait_until="commit")
+            try:
+                page.locator(FIRST_CONTENT).first.wait_for(state="visible", timeout=90_000)
+            except Exception:
+                page.screenshot(path=str(REPO_ROOT / ".tmp" / f"bench-{tab}-timeout.png"))
+                raise RuntimeError(f"{tab}: no chart or grid row within 90 s ({path})") from None
+            first_chart_ms = (time.perf_counter() - started) * 1000
+            page.wait_for_load_state("networkidle", timeout=90_000)
+            time.sleep(1.0)  # let the last callback's log line reach the file
+            results[tab] = {"first_chart_ms": round(first_chart_ms), "requests": len(sizes),
+                            "transfer_kib": round(sum(sizes) / 1024)}
+            callbacks[tab] = _callback_lines(log_path, log_offset)
+            context.close()
+        browser.close()
+    return results, callbacks
+
+
+def _callback_lines(log_path: Path, offset: int) -> list[dict]:
+    with open(log_path) as log:
+        log.seek(offset)
+        text = log.read()
+    lines = []
+    for line in text.splitlines():
+        if '"event": "callback"' in line:
+            lines.append(json.loads(line[line.index("{"):]))
+    return lines
+
+
+def summarise(lines: list[dict]) -> dict:
+    """Median and total server time of a page load's callbacks (the ones that query)."""
+    querying = [line["ms"] for line in lines if line.get("queries")]
+    every = [line["ms"] for line in lines]
+    return {"callbacks": len(every), "querying_callbacks": len(querying),
+            "median_ms_querying": round(statistics.median(querying), 1) if querying else None,
+            "median_ms_all": round(statistics.median(every), 1) if every else None,
+            "total_ms": round(sum(every), 1),
+            "cache_hits": sum(line.get("cache_hits", 0) for line in lines),
+            "cache_misses": sum(line.get("cache_misses", 0) for line in lines)}
+
+
+def run(bench_dir: Path, scale: str, seed: int) -> Path:
+    db_path = ensure_built(bench_dir, scale, seed)
+    org = _first_customer(db_path)
+    paths = {**TABS, "entitlements": f"/?tab=entitlements&customer={org}",
+             "customer": f"/customer/{org}"}
+    capture = bench_dir / CAPTURE_FILE
+    capture.unlink(missing_ok=True)
+    # One worker, so the second pass really finds the first pass's results in its cache.
+    with serve_app(db_path, workers=1, env={"ACCURX_CAPTURE_FILE": str(capture)},
+                   app_target="benchmarks.capture_app:server") as base_url:
+        log_path = _fixtures.ARTIFACTS / f"gunicorn-{base_url.rsplit(':', 1)[1]}.log"
+        cold_loads, cold_lines = first_loads(base_url, paths, log_path)
+        warm_loads, warm_lines = first_loads(base_url, paths, log_path)
+    cold = {tab: summarise(lines) for tab, lines in cold_lines.items()}
+    cached = {tab: summarise(lines) for tab, lines in warm_lines.items()}
+    for tab in paths:
+        print(f"{tab:13} first chart {cold_loads[tab]['first_chart_ms']:6} ms cold / "
+              f"{warm_loads[tab]['first_chart_ms']:6} ms cached, {cold_loads[tab]['transfer_kib']:5} KiB "
+              f"in {cold_loads[tab]['requests']} requests; querying callbacks median "
+              f"{cold[tab]['median_ms_querying']} ms cold, {cached[tab]['median_ms_querying']} ms cached")
+    return write_results(f"dashboard-{scale}", {
+        "scale": scale, "paths": paths, "first_load_cold_server": cold_loads,
+        "first_load_cached_server": warm_loads, "callbacks_cold": cold, "callbacks_cached": cached,
+        "command": f"python -m benchmarks.run dashboard --scale {scale} --seed {seed}",
+        "note": "fresh browser context per load (no HTTP cache); gunicorn with 1 worker; "
+                "callback times are the server's own per-callback log lines; transfer = "
+                "encoded (compressed) body + headers as chromium received them",
+    })
+
+
+if __name__ == "__main__":
+    print(run(REPO_ROOT / ".tmp" / "bench", "small", 7))

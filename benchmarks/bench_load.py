@@ -1,0 +1,128 @@
+"""Many simulated users against gunicorn on 127.0.0.1, replaying the callback requests a
+real browser sent (captured by bench_dashboard.py).
+
+Each user loops: pick a page, send its callbacks one after another, think 2 s. Bounded
+in time (DURATION_S per run) and in count; only loopback traffic. Runs: 10 and 50 users,
+cold (fresh server) and warm (same server again), per-process cache and Redis.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from benchmarks.bench_dashboard import CAPTURE_FILE, _fixtures
+from benchmarks.bench_dashboard import run as run_dashboard_bench
+from benchmarks.bench_warehouse import ensure_built
+from benchmarks.common import write_results
+
+DURATION_S = 30
+THINK_S = 2.0
+MAX_REQUESTS_PER_USER = 2000
+WORKERS = 3
+
+
+def _load_pages(capture: Path) -> list[list[str]]:
+    """The captured callback bodies, grouped into page loads (runs between layout calls)."""
+    bodies = [json.loads(line)["body"] for line in capture.read_text().splitlines() if line]
+    pages, current = [], []
+    for body in bodies:
+        if '"url.pathname"' in body and current:
+            pages.append(current)
+            current = []
+        current.append(body)
+    if current:
+        pages.append(current)
+    return pages
+
+
+def _user(base_url: str, pages: list[list[str]], stop: float, seed: int, out: list, errors: list):
+    rng = random.Random(seed)
+    session = requests.Session()
+    sent = 0
+    while time.monotonic() < stop and sent < MAX_REQUESTS_PER_USER:
+        for body in rng.choice(pages):
+            started = time.perf_counter()
+            try:
+                response = session.post(f"{base_url}/_dash-update-component", data=body,
+                                        headers={"Content-Type": "application/json"}, timeout=30)
+                ok = response.status_code in (200, 204)
+            except requests.RequestException:
+                ok = False
+            out.append((time.perf_counter() - started) * 1000)
+            if not ok:
+                errors.append(1)
+            sent += 1
+        time.sleep(THINK_S * rng.uniform(0.5, 1.5))
+
+
+def _run_users(base_url: str, pages, users: int) -> dict:
+    latencies, errors = [], []
+    stop = time.monotonic() + DURATION_S
+    threads = [threading.Thread(target=_user, args=(base_url, pages, stop, i, latencies, errors))
+               for i in range(users)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    ordered = sorted(latencies)
+
+    def pct(p):
+        return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 1) if ordered else None
+
+    return {"users": users, "requests": len(latencies), "errors": len(errors),
+            "rps": round(len(latencies) / elapsed, 1), "p50_ms": pct(50), "p95_ms": pct(95),
+            "p99_ms": pct(99), "mean_ms": round(statistics.mean(latencies), 1) if latencies else None}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run(bench_dir: Path, scale: str, seed: int) -> Path:
+    db_path = ensure_built(bench_dir, scale, seed)
+    capture = bench_dir / CAPTURE_FILE
+    if not capture.exists():
+        run_dashboard_bench(bench_dir, scale, seed)
+    pages = _load_pages(capture)
+    results = []
+    redis_port = _free_port()
+    redis = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port", str(redis_port),
+                              "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                             stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        for cache_name, env in (("per-process", {}),
+                                ("redis", {"REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"})):
+            for users in (10, 50):
+                if env:
+                    subprocess.run(["redis-cli", "-p", str(redis_port), "flushall"],
+                                   stdout=subprocess.DEVNULL, check=False)
+                with _fixtures.serve_app(db_path, env=env, workers=WORKERS) as base_url:
+                    for phase in ("cold", "warm"):
+                        row = {"cache": cache_name, "phase": phase, **_run_users(base_url, pages, users)}
+                        results.append(row)
+                        print(f"{cache_name:11} {phase:4} {users:3} users: {row['rps']:6} req/s "
+                              f"p50 {row['p50_ms']} p95 {row['p95_ms']} p99 {row['p99_ms']} ms, "
+                              f"{row['errors']} errors of {row['requests']}")
+    finally:
+        redis.terminate()
+        redis.wait(timeout=10)
+    return write_results(f"load-{scale}", {
+        "scale": scale, "workers": WORKERS, "duration_s": DURATION_S, "think_s": THINK_S,
+        "pages_replayed": len(pages), "runs": results,
+        "command": f"python -m benchmarks.run load --scale {scale} --seed {seed}",
+    })

@@ -1,0 +1,132 @@
+"""Dashboard query latency: presentation views (materialised models) against views over
+the raw JSON (the original design: every model a view, JSON parsed at query time).
+
+Both sides run the dashboard's own query modules (queries/*.py) with the cache off, in
+the same process, interleaved, on the same raw data; each pair of answers is checked
+equal before its timing is reported, so the speed-up compares like with like.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from benchmarks.bench_warehouse import ensure_built
+from benchmarks.common import REPO_ROOT, time_calls, write_results
+
+WAREHOUSE_DIR = REPO_ROOT / "warehouse"
+
+
+def build_raw_json_views(built_db: Path, bench_dir: Path) -> Path:
+    """A copy of the warehouse in which every dbt model is a view (nothing materialised)."""
+    target = bench_dir / "raw-json-views" / built_db.name  # same file name: views name the catalog
+    shutil.rmtree(target.parent, ignore_errors=True)
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(built_db, target)
+    env = {**os.environ, "ACCURX_DUCKDB_PATH": str(target),
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "run", "--project-dir", str(WAREHOUSE_DIR),
+         "--profiles-dir", str(WAREHOUSE_DIR), "--target", "duckdb",
+         "--target-path", str(bench_dir / "raw-json-views" / "target"),
+         "--log-path", str(bench_dir / "raw-json-views" / "logs"),
+         "--vars", '{"model_materialization": "view"}'],
+        check=True, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+    )
+    return target
+
+
+def _app_for(db_path: Path):
+    sys.path.insert(0, str(REPO_ROOT))
+    from app import create_app
+
+    return create_app({"ACCURX_DUCKDB_PATH": str(db_path), "CACHE_TYPE": "NullCache"})
+
+
+def _cases(org_id: int, as_of: dt.date, week: dt.date, first_week: dt.date, last_day: dt.date):
+    """(question, scope, label, callable) for the queries each tab sends."""
+    from queries import access, churn, customer, entitlements, unpaid, usage
+
+    sunday = week + dt.timedelta(days=6)
+    return [
+        ("1 access", "all", "access_on_date", lambda: access.access_on_date(as_of)),
+        ("1 access", "all", "customers_with_access",
+         lambda: access.customers_with_access(as_of, "SMS", "SMS Plus")),
+        ("2 entitlements", "one org", "known_days",
+         lambda: entitlements.known_days(org_id, week, sunday)),
+        ("2 entitlements", "one org", "week_usage", lambda: entitlements.week_usage(org_id, week)),
+        ("3 usage", "all", "leaderboard", lambda: usage.leaderboard(first_week, week, "SMS")),
+        ("3 usage", "one org", "usage_against_peers",
+         lambda: customer.usage_against_peers(org_id, first_week)),
+        ("4 unpaid", "all", "weekly_by_reason",
+         lambda: unpaid.weekly_by_reason(first_week, week, None, None)),
+        ("4 unpaid", "one org", "customer_events",
+         lambda: unpaid.customer_events(org_id, first_week, last_day, None, None)),
+        ("5 churn", "all", "changes_by_month", lambda: churn.changes_by_month(None)),
+        ("5 churn", "all", "retention_cohorts", lambda: churn.retention_cohorts(None)),
+        ("5 churn", "one org", "entitlement_changes",
+         lambda: customer.entitlement_changes(org_id)),
+    ]
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    if list(a.columns) != list(b.columns) or len(a) != len(b):
+        return False
+    key = list(a.columns)
+    a = a.sort_values(key, ignore_index=True, na_position="first")
+    b = b.sort_values(key, ignore_index=True, na_position="first")
+    try:
+        pd.testing.assert_frame_equal(a, b, check_dtype=False, check_exact=False, rtol=1e-9)
+    except AssertionError:
+        return False
+    return True
+
+
+def run(bench_dir: Path, scale: str, seed: int, repeat: int = 7) -> Path:
+    built = ensure_built(bench_dir, scale, seed)
+    raw_views = build_raw_json_views(built, bench_dir)
+    fast_app, slow_app = _app_for(built), _app_for(raw_views)
+
+    with fast_app.server.app_context():
+        from queries import organisations, usage
+
+        extent = organisations.data_extent().iloc[0]
+        as_of = pd.Timestamp(extent["latest_complete_date"]).date()
+        last_day = pd.Timestamp(extent["last_export_date"]).date()
+        week = as_of - dt.timedelta(days=as_of.weekday())
+        first_week = week - dt.timedelta(weeks=12)
+        board = usage.leaderboard(first_week, week, "SMS")
+        # The busiest customer: the one-organisation case at its heaviest.
+        org_id = int(board.sort_values("events", ascending=False)["organisation_id"].iloc[0])
+        cases = _cases(org_id, as_of, week, first_week, last_day)
+
+    rows = []
+    for question, scope, label, call in cases:
+        with fast_app.server.app_context():
+            fast_answer = call()
+        with slow_app.server.app_context():
+            slow_answer = call()
+        equal = _same(fast_answer, slow_answer)
+        with fast_app.server.app_context():
+            fast = time_calls(call, repeat)
+        with slow_app.server.app_context():
+            slow = time_calls(call, max(3, repeat // 2))
+        ratio = round(slow["median_ms"] / fast["median_ms"], 1) if fast["median_ms"] else None
+        rows.append({"question": question, "scope": scope, "query": label,
+                     "rows": len(fast_answer), "same_answer": equal,
+                     "presentation_ms": fast, "raw_json_views_ms": slow, "speedup": ratio})
+        print(f"{question:15} {scope:8} {label:22} {fast['median_ms']:8.1f} ms vs "
+              f"{slow['median_ms']:9.1f} ms  x{ratio}  same={equal}")
+    return write_results(f"queries-{scale}", {
+        "scale": scale, "organisation_id": org_id, "as_of": as_of, "week": week,
+        "cases": rows,
+        "command": f"python -m benchmarks.run queries --scale {scale} --seed {seed}",
+        "note": "medians of repeated calls, cache off; presentation = the built warehouse, "
+                "raw_json_views = the same dbt project with every model a view",
+    })

@@ -1,0 +1,28 @@
+"""The app with every Dash callback request body appended to $ACCURX_CAPTURE_FILE
+(one JSON line each), for the load benchmark to replay. Benchmarks only."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+
+from app import server as app_server
+
+CAPTURE_FILE = os.environ["ACCURX_CAPTURE_FILE"]
+_inner = app_server.wsgi_app
+
+
+def _capturing(environ, start_response):
+    if environ.get("PATH_INFO") == "/_dash-update-component" and environ.get("REQUEST_METHOD") == "POST":
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)
+        with open(CAPTURE_FILE, "a") as out:
+            out.write(json.dumps({"page": environ.get("HTTP_X_BENCH_PAGE", ""),
+                                  "body": body.decode()}) + "\n")
+    return _inner(environ, start_response)
+
+
+app_server.wsgi_app = _capturing
+server = app_server

@@ -20,10 +20,11 @@ from components.common import (
     fmt_date,
     graph_config,
     shorten,
+    stale_notice,
 )
 from queries import access as access_queries
 from queries import organisations
-from queries.runner import WarehouseError
+from queries.runner import WarehouseError, request_staleness
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def show_access_cards(date_text, pick):
         return None, error_state(str(err), title="Check the date")
     except WarehouseError as err:
         return None, error_state(str(err))
-    return note, cards
+    return note, [stale_notice(request_staleness()), cards]
 
 
 @callback(

@@ -11,10 +11,17 @@ from dash import Input, Output, callback
 
 from components import churn as view
 from components import ids
-from components.common import empty_figure, empty_state, error_state, graph_config, shorten
+from components.common import (
+    empty_figure,
+    empty_state,
+    error_state,
+    graph_config,
+    shorten,
+    stale_notice,
+)
 from queries import churn as churn_queries
 from queries import organisations
-from queries.runner import WarehouseError
+from queries.runner import WarehouseError, request_staleness
 
 
 def validate_feature(feature: str | None) -> tuple[str | None, list[str]]:
@@ -57,7 +64,8 @@ def show_churn_changes(feature):
                 empty_figure("No entitlement changes"), config)
     name = view.file_name("churn_changes", feature)
     title = f"Entitlement changes per month · {feature or 'every feature'}"
-    return view.summary_cards(changes), view.monthly_figure(changes, features, title), graph_config(name)
+    return ([stale_notice(request_staleness()), view.summary_cards(changes)],
+            view.monthly_figure(changes, features, title), graph_config(name))
 
 
 @callback(

@@ -11,10 +11,10 @@ from dash.exceptions import PreventUpdate
 from callbacks.navigation import parse_int, parse_iso_week
 from components import entitlements as view
 from components import ids
-from components.common import empty_state, error_state, fmt_date, iso_week_label
+from components.common import empty_state, error_state, fmt_date, iso_week_label, stale_notice
 from queries import entitlements as entitlement_queries
 from queries import organisations
-from queries.runner import WarehouseError
+from queries.runner import WarehouseError, request_staleness
 
 # Longer than any customer name or id: typed text is cut, such a selection not kept.
 MAX_SEARCH_LENGTH = 100
@@ -146,5 +146,5 @@ def show_entitlements(customer_text, week_text):
         return error_state(str(err), title="Check the customer and week"), None
     except WarehouseError as err:
         return None, error_state(str(err))
-    return None, view.week_view(organisation, week_start, features, days, before, summary, usage,
-                                 is_latest)
+    return stale_notice(request_staleness()), view.week_view(
+        organisation, week_start, features, days, before, summary, usage, is_latest)

@@ -15,10 +15,17 @@ from callbacks.filters import Period, current_period
 from callbacks.navigation import parse_int
 from components import ids
 from components import unpaid as view
-from components.common import empty_figure, empty_state, error_state, graph_config, shorten
+from components.common import (
+    empty_figure,
+    empty_state,
+    error_state,
+    graph_config,
+    shorten,
+    stale_notice,
+)
 from queries import organisations
 from queries import unpaid as unpaid_queries
-from queries.runner import WarehouseError
+from queries.runner import WarehouseError, request_staleness
 from serving.personal_data import protect_users
 
 
@@ -106,7 +113,8 @@ def show_unpaid_overview(period_value, feature, reason):
     if not weekly["unpaid_events"].sum():
         summary = [summary, empty_state("No unpaid events in this period with these filters: "
                                         "every feature event was allowed by the customer's plan.")]
-    return (summary, view.weekly_figure(weekly, filters.title("Unpaid usage per week")),
+    return ([stale_notice(request_staleness()), summary],
+            view.weekly_figure(weekly, filters.title("Unpaid usage per week")),
             graph_config(filters.file_name("unpaid_weekly")))
 
 

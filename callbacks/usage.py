@@ -16,10 +16,17 @@ from callbacks.filters import Period, current_period
 from callbacks.navigation import customer_href, parse_int
 from components import ids
 from components import usage as view
-from components.common import empty_figure, empty_state, error_state, graph_config, shorten
+from components.common import (
+    empty_figure,
+    empty_state,
+    error_state,
+    graph_config,
+    shorten,
+    stale_notice,
+)
 from queries import organisations
 from queries import usage as usage_queries
-from queries.runner import WarehouseError
+from queries.runner import WarehouseError, request_staleness
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,8 @@ def show_leaderboard(period_value, feature, metric, order, top_text):
     name = view.file_name("usage_leaderboard", choice.feature, choice.metric, choice.order,
                           choice.top, period.file_part())
     return (
-        view.summary(ranking, choice.metric, choice.order, choice.feature, period.label()),
+        [stale_notice(request_staleness()),
+         view.summary(ranking, choice.metric, choice.order, choice.feature, period.label())],
         view.leaderboard_figure(ranking, choice.metric, choice.order, choice.feature,
                                 choice.features, period.label()),
         graph_config(name),

@@ -113,7 +113,7 @@ def test_access_customers_of_a_pick_with_csv_named_after_filters(app_context, la
     assert {row["organisation_id"] for row in grid.rowData} == set(expected["organisation_id"])
     assert grid.csvExportParams["fileName"] == f"access_customers_SMS_SMS-Plus_{latest_complete}.csv"
     assert [c["headerName"] for c in grid.columnDefs] == [
-        "Customer", "Customer ID", "Region", "Active users (week)"]
+        "Customer", "Customer ID", "Region", "Active users"]
 
 
 def test_access_without_pick_asks_for_a_click(app_context):

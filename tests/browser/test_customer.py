@@ -28,7 +28,7 @@ def test_customer_page_renders_every_section(page, customer, view, screenshot):
     for heading in ("Entitlement timeline", "Usage against customers with the same entitlement",
                     "Users", "Unpaid usage", "Entitlement changes"):
         page.get_by_role("heading", name=heading, exact=True).wait_for()
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4")
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4")
     changes = view('select count(*) as n from "04_PRESENTATION".feature_entitlement_changes '
                    "where organisation_id = ?", [organisation_id])["n"].iloc[0]
     assert f"{changes} in all the data" in page.locator(".customer-header").inner_text()
@@ -72,7 +72,7 @@ def test_access_drilldown_links_to_the_customer_page(page, screenshot):
 def test_customer_page_prints_without_navigation(page, customer, screenshot, artifacts):
     organisation_id, _ = customer
     page.goto(f"/customer/{organisation_id}")
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4")
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4")
     page.emulate_media(media="print")
     assert not page.locator(".app-header").is_visible()
     assert not page.get_by_role("button", name="Print / save as PDF").is_visible()

@@ -95,3 +95,24 @@ def fakesnow_warehouse(demo_warehouse, tmp_path_factory):
             failure = str(error)
         key = write_throwaway_private_key(work_dir / "dashboard_rsa_key.p8")
         yield FakesnowWarehouse(server, key, loaded, time.perf_counter() - started, failure)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium driven by Playwright, one per test session for every folder
+    (Playwright's sync API allows one instance at a time). Missing chromium skips the
+    tests locally and FAILS them when CI=true."""
+    chromium_path = Path(os.environ.get("ACCURX_CHROMIUM", "/usr/bin/chromium"))
+    if not chromium_path.exists():
+        message = f"chromium not found at {chromium_path} (install it with `make browser-deps`)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"]
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(chromium_path), args=args)
+        yield chromium
+        chromium.close()

@@ -133,21 +133,6 @@ def view(demo_warehouse):
     return read
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        message = f"chromium not found at {CHROMIUM} (install it with `make browser-deps`)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def new_page(browser):
     """A factory: new_page(base_url) -> a page in a fresh context (closed after the test)."""

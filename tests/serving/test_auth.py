@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlparse
 import flask
 import pytest
 import requests
-from serving_support import ALLOWED_GROUP, browser_fixtures, build_callback_body, callback_key
+from serving_support import ALLOWED_GROUP, build_callback_body, callback_key
 
 from serving.auth import OidcSettings, SignInConfigError
 
@@ -147,25 +147,19 @@ def test_sign_out_ends_the_session(signed_app_url, oidc_provider):
 
 
 @pytest.mark.browser
-def test_sign_in_in_chromium_then_the_dashboard_draws(signed_app_url, oidc_provider):
-    if not browser_fixtures.CHROMIUM.exists():
-        pytest.skip(f"chromium not found at {browser_fixtures.CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(browser_fixtures.CHROMIUM),
-                                     args=browser_fixtures.CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(30_000)
-            page.goto(signed_app_url + "/?tab=usage&period=all")
-            assert page.url.startswith(oidc_provider + "/oauth2/authorize")
-            page.locator("button[name=sub][value=alice]").click()
-            page.wait_for_url(signed_app_url + "/?tab=usage&period=all")
-            page.wait_for_selector("#usage-chart .bars .point path", state="attached")
-            assert page.locator("#usage-body .ag-row").count() > 0
-        finally:
-            browser.close()
+def test_sign_in_in_chromium_then_the_dashboard_draws(signed_app_url, oidc_provider, browser):
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(signed_app_url + "/?tab=usage&period=all")
+        assert page.url.startswith(oidc_provider + "/oauth2/authorize")
+        page.locator("button[name=sub][value=alice]").click()
+        page.wait_for_url(signed_app_url + "/?tab=usage&period=all")
+        page.wait_for_selector("#usage-chart .bars .point path", state="attached")
+        assert page.locator("#usage-body .ag-row").count() > 0
+    finally:
+        context.close()
 
 
 # ---------------------------------------------------------------- in-process failure paths

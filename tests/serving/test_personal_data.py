@@ -159,17 +159,12 @@ def test_pseudonyms_number_users_by_first_appearance_in_one_table():
 
 
 @pytest.mark.browser
-def test_downloaded_csv_of_unpaid_events_has_no_user_ids(demo_warehouse, busy_customer, people):
+def test_downloaded_csv_of_unpaid_events_has_no_user_ids(demo_warehouse, busy_customer, people, browser):
     """The real CSV, exported by AG Grid in chromium from the customer page."""
-    if not browser_fixtures.CHROMIUM.exists():
-        pytest.skip(f"chromium not found at {browser_fixtures.CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with browser_fixtures.serve_app(demo_warehouse.db_path, workers=1) as base_url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(browser_fixtures.CHROMIUM),
-                                     args=browser_fixtures.CHROMIUM_ARGS)
+    with browser_fixtures.serve_app(demo_warehouse.db_path, workers=1) as base_url:
+        context = browser.new_context(accept_downloads=True, base_url=base_url)
         try:
-            page = browser.new_context(accept_downloads=True, base_url=base_url).new_page()
+            page = context.new_page()
             page.set_default_timeout(30_000)
             page.goto(f"/customer/{busy_customer}")
             grid = page.locator(".grid-block", has=page.locator("[col-id='user_id']"))
@@ -178,7 +173,7 @@ def test_downloaded_csv_of_unpaid_events_has_no_user_ids(demo_warehouse, busy_cu
                 grid.get_by_role("button", name="Download CSV").click()
             text = Path(info.value.path()).read_text(encoding="utf-8-sig")
         finally:
-            browser.close()
+            context.close()
     rows = list(csv.reader(io.StringIO(text)))
     column = rows[0].index("User id")
     assert len(rows) > 5 and all(PSEUDONYM.fullmatch(row[column]) for row in rows[1:])

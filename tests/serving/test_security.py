@@ -114,18 +114,12 @@ LISTEN = """document.addEventListener('securitypolicyviolation', e =>
 
 
 @pytest.mark.browser
-def test_dash_runs_under_the_policy_in_chromium(demo_warehouse, busy_customer, artifacts_dir):
-    if not browser_fixtures.CHROMIUM.exists():
-        pytest.skip(f"chromium not found at {browser_fixtures.CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
+def test_dash_runs_under_the_policy_in_chromium(demo_warehouse, busy_customer, artifacts_dir,
+                                                browser):
     problems, drawn = [], {}
-    with browser_fixtures.serve_app(demo_warehouse.db_path, workers=1) as base_url, \
-            sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(browser_fixtures.CHROMIUM),
-                                     args=browser_fixtures.CHROMIUM_ARGS)
+    with browser_fixtures.serve_app(demo_warehouse.db_path, workers=1) as base_url:
+        context = browser.new_context(base_url=base_url, viewport={"width": 1400, "height": 900})
         try:
-            context = browser.new_context(base_url=base_url, viewport={"width": 1400, "height": 900})
             context.set_default_timeout(30_000)
             context.add_init_script(LISTEN)
             page = context.new_page()
@@ -158,7 +152,7 @@ def test_dash_runs_under_the_policy_in_chromium(demo_warehouse, busy_customer, a
             refused = page.evaluate("window.__cspViolations || []")
             injected = page.evaluate("[window.__injected, window.__evaluated]")
         finally:
-            browser.close()
+            context.close()
     control, problems = problems[seen_before_control:], problems[:seen_before_control]
     assert not problems, "\n".join(problems)
     assert any("Content Security Policy" in message for message in control), control

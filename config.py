@@ -32,6 +32,12 @@ overrides (keys are the environment variable names below) instead of editing
 | ACCURX_SNOWFLAKE_IDLE_SECONDS | 900 | an idle session older than this is closed instead of reused |
 | ACCURX_SNOWFLAKE_LOGIN_TIMEOUT_SECONDS | 10 | limit of one sign-in attempt |
 | ACCURX_LOG_LEVEL | INFO | level of the app's own loggers |
+| OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET | unset | sign-in on every route (read by serving/auth.py); unset = open demo on 127.0.0.1 |
+| OIDC_ALLOWED_GROUPS, OIDC_GROUPS_CLAIM | unset, groups | optional group membership required to use the dashboard |
+| SECRET_KEY | unset | session-cookie key, the same for every worker (required with sign-in) |
+| ACCURX_PII_VIEWER_GROUPS | unset (nobody) | groups allowed to see real user ids (serving/personal_data.py) |
+| ACCURX_READY_MAX_DATA_AGE_DAYS | unset | /readyz answers 503 when the data is older than this |
+| ACCURX_PROXY_HOPS | 0 | reverse proxies whose X-Forwarded-* headers are trusted |
 
 Passwords, private keys and their passphrases are read from the environment (or from
 the connector's own connections.toml), never from files of this repository; they are

@@ -12,6 +12,7 @@ overrides (keys are the environment variable names below) instead of editing
 | ACCURX_DUCKDB_PATH | data/accurx.duckdb | the DuckDB file; its stem is the catalog name |
 | ACCURX_PRESENTATION_SCHEMA | 04_PRESENTATION | the only schema the app reads |
 | ACCURX_STATEMENT_TIMEOUT_SECONDS | 30 | per-query limit (Snowflake STATEMENT_TIMEOUT_IN_SECONDS, DuckDB interrupt) |
+| ACCURX_DUCKDB_KEEP_OPEN_SECONDS | 30 | DuckDB: the read-only connection stays open (saving its opening cost on every query) until it has been idle this long; a writer in place must wait for it (`load` and `build` never write in place). 0: close after every query |
 | ACCURX_BUILD_CHECK_SECONDS | 60 | Snowflake: how often the build identity is re-read |
 | ACCURX_QUERY_ATTEMPTS | 3 | tries of a query that failed for a transient reason (network, timeout, lock) |
 | ACCURX_RETRY_BASE_SECONDS | 0.25 | first back-off pause; doubles per retry, jittered, at most 2 s |
@@ -75,6 +76,7 @@ class Settings:
     database: str = "ACCURX"
     presentation_schema: str = "04_PRESENTATION"
     statement_timeout_seconds: int = 30
+    duckdb_keep_open_seconds: float = 30
     build_check_seconds: int = 60
     query_attempts: int = 3
     retry_base_seconds: float = 0.25
@@ -189,6 +191,7 @@ def load_settings(
         database=str(env.get("ACCURX_DATABASE") or env.get("SNOWFLAKE_DATABASE") or "ACCURX"),
         presentation_schema=str(env.get("ACCURX_PRESENTATION_SCHEMA") or "04_PRESENTATION"),
         statement_timeout_seconds=_int(env, "ACCURX_STATEMENT_TIMEOUT_SECONDS", 30),
+        duckdb_keep_open_seconds=max(0, _int(env, "ACCURX_DUCKDB_KEEP_OPEN_SECONDS", 30)),
         build_check_seconds=_int(env, "ACCURX_BUILD_CHECK_SECONDS", 60),
         query_attempts=max(1, _int(env, "ACCURX_QUERY_ATTEMPTS", 3)),
         retry_base_seconds=_seconds(env, "ACCURX_RETRY_BASE_SECONDS", 0.25),

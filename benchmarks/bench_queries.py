@@ -51,8 +51,11 @@ def _app_for(db_path: Path):
                        "ACCURX_STATEMENT_TIMEOUT_SECONDS": "900"})
 
 
-def _cases(org_id: int, as_of: dt.date, week: dt.date, first_week: dt.date, last_day: dt.date):
-    """(question, scope, label, callable) for the queries each tab sends."""
+def _cases(org_id: int, as_of: dt.date, week: dt.date, first_week: dt.date, last_day: dt.date,
+           unpaid_org_id: int | None = None):
+    """(question, scope, label, callable) for the queries each tab sends. `unpaid_org_id`:
+    the customer for the unpaid drill-down (default `org_id`)."""
+    unpaid_org_id = org_id if unpaid_org_id is None else unpaid_org_id
     from queries import access, churn, customer, entitlements, unpaid, usage
 
     sunday = week + dt.timedelta(days=6)
@@ -69,7 +72,7 @@ def _cases(org_id: int, as_of: dt.date, week: dt.date, first_week: dt.date, last
         ("4 unpaid", "all", "weekly_by_reason",
          lambda: unpaid.weekly_by_reason(first_week, week, None, None)),
         ("4 unpaid", "one org", "customer_events",
-         lambda: unpaid.customer_events(org_id, first_week, last_day, None, None)),
+         lambda: unpaid.customer_events(unpaid_org_id, first_week, last_day, None, None)),
         ("5 churn", "all", "changes_by_month", lambda: churn.changes_by_month(None)),
         ("5 churn", "all", "retention_cohorts", lambda: churn.retention_cohorts(None)),
         ("5 churn", "one org", "entitlement_changes",
@@ -96,7 +99,7 @@ def run(bench_dir: Path, scale: str, seed: int, repeat: int = 7) -> Path:
     fast_app, slow_app = _app_for(built), _app_for(raw_views)
 
     with fast_app.server.app_context():
-        from queries import organisations, usage
+        from queries import organisations, unpaid, usage
 
         extent = organisations.data_extent().iloc[0]
         as_of = pd.Timestamp(extent["latest_complete_date"]).date()
@@ -106,7 +109,10 @@ def run(bench_dir: Path, scale: str, seed: int, repeat: int = 7) -> Path:
         board = usage.leaderboard(first_week, week, "SMS")
         # The busiest customer: the one-organisation case at its heaviest.
         org_id = int(board.sort_values("events", ascending=False)["organisation_id"].iloc[0])
-        cases = _cases(org_id, as_of, week, first_week, last_day)
+        # The unpaid drill-down: the customer with the most unpaid events in the period.
+        ranked = unpaid.customers_ranked(first_week, last_day, None, None)
+        unpaid_org_id = int(ranked.sort_values("unpaid_events", ascending=False)["organisation_id"].iloc[0])
+        cases = _cases(org_id, as_of, week, first_week, last_day, unpaid_org_id)
 
     rows = []
     for question, scope, label, call in cases:
@@ -126,7 +132,8 @@ def run(bench_dir: Path, scale: str, seed: int, repeat: int = 7) -> Path:
         print(f"{question:15} {scope:8} {label:22} {fast['median_ms']:8.1f} ms vs "
               f"{slow['median_ms']:9.1f} ms  x{ratio}  same={equal}")
     return write_results(f"queries-{scale}", {
-        "scale": scale, "organisation_id": org_id, "as_of": as_of, "week": week,
+        "scale": scale, "organisation_id": org_id, "unpaid_organisation_id": unpaid_org_id,
+        "as_of": as_of, "week": week,
         "cases": rows,
         "command": f"python -m benchmarks.run queries --scale {scale} --seed {seed}",
         "note": "medians of repeated calls, cache off; presentation = the built warehouse, "

@@ -364,17 +364,91 @@ def _normalise(columns: list[str], rows: list[tuple]) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- DuckDB
-class DuckDBBackend:
-    """Read-only, one short-lived connection per query, following file replacement.
+class _SharedConnection:
+    """One read-only DuckDB connection per warehouse path, per process, for every backend.
 
-    The warehouse build swaps a new file in with os.replace. DuckDB shares one
-    database instance between connections to the same path in a process, so a
-    connection opened while another is still open would keep reading the old file:
-    queries in a process therefore run one at a time and close their connection
-    before the next opens. The build identity is read before and after each query; if
-    the file changed meanwhile the query is run again on the new file. A file locked
-    by a writer in another process is a transient failure ("busy"); a missing file is
-    "not_built".
+    Opening a connection costs tens of milliseconds (catalog load), more than most
+    dashboard queries, so it is kept open and reused until the file's build identity
+    changes. DuckDB shares one database instance between connections to the same path in
+    a process, so every backend of the process must go through this one object: a stale
+    connection held elsewhere would make a fresh one read the replaced file. Replacing
+    the file (os.replace by `load` and `build`) never disturbs an open connection, which
+    keeps reading the old inode until it is closed here.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()  # queries on one path run one at a time
+        self.connection: duckdb.DuckDBPyConnection | None = None
+        self.identity: str | None = None
+        self.pid: int | None = None
+        self.last_used = 0.0
+        self._idle_timer: threading.Timer | None = None
+
+    def current(self, path: Path, identity: str) -> duckdb.DuckDBPyConnection:
+        """The open connection for `identity` (opened, or re-opened after a rebuild).
+        Call with `lock` held."""
+        if self.pid != os.getpid():  # forked: the parent's connection is not ours to use
+            self.connection, self.identity = None, None
+        if self.connection is not None and self.identity != identity:
+            self.close()
+        if self.connection is None:
+            self.connection = duckdb.connect(str(path), read_only=True)
+            self.identity, self.pid = identity, os.getpid()
+            events.info(json.dumps({"event": "duckdb_connected", "build": identity}))
+        return self.connection
+
+    def close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            finally:
+                self.connection, self.identity = None, None
+
+    def release(self, keep_open_seconds: float) -> None:
+        """After a query (lock held): close now, or once idle for `keep_open_seconds`, so
+        an idle dashboard does not hold the file's lock forever."""
+        self.last_used = time.monotonic()
+        if keep_open_seconds <= 0:
+            self.close()
+        elif self._idle_timer is None or not self._idle_timer.is_alive():
+            self._arm(keep_open_seconds)
+
+    def _arm(self, delay: float) -> None:
+        self._idle_timer = threading.Timer(delay, self._close_if_idle, args=(delay,))
+        self._idle_timer.daemon = True
+        self._idle_timer.start()
+
+    def _close_if_idle(self, keep_open_seconds: float) -> None:
+        with self.lock:
+            if self.connection is None or self.pid != os.getpid():
+                return
+            idle = time.monotonic() - self.last_used
+            if idle >= keep_open_seconds:
+                self.close()
+            else:
+                self._arm(keep_open_seconds - idle)
+
+
+_SHARED_CONNECTIONS: dict[str, _SharedConnection] = {}
+_SHARED_CONNECTIONS_LOCK = threading.Lock()
+
+
+def _shared_connection(path: Path) -> _SharedConnection:
+    key = os.path.abspath(path)
+    with _SHARED_CONNECTIONS_LOCK:
+        return _SHARED_CONNECTIONS.setdefault(key, _SharedConnection())
+
+
+class DuckDBBackend:
+    """Read-only, one long-lived connection per build of the file, following replacement.
+
+    The warehouse build swaps a new file in with os.replace. The connection (shared by
+    every backend on the same path in this process, see _SharedConnection) is reused
+    while the file's build identity (inode, mtime, size) is unchanged and re-opened when
+    it changes; queries on one file run one at a time. The build identity is also read
+    after each query; if the file changed meanwhile the query is run again on the new
+    file. A file locked by a writer in another process is a transient failure ("busy");
+    a missing file is "not_built".
     """
 
     name = "duckdb"
@@ -382,8 +456,9 @@ class DuckDBBackend:
     def __init__(self, settings: Settings):
         self.path = settings.duckdb_path
         self.timeout = settings.statement_timeout_seconds
+        self.keep_open_seconds = settings.duckdb_keep_open_seconds
         self.presentation = quote_identifier(settings.presentation_schema)
-        self._lock = threading.Lock()
+        self._shared = _shared_connection(self.path)
 
     def identity(self) -> str:
         try:
@@ -397,10 +472,16 @@ class DuckDBBackend:
         return f"duckdb:{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
 
     def connect(self) -> duckdb.DuckDBPyConnection:
-        return duckdb.connect(str(self.path), read_only=True)
+        """The shared connection to the current build. Call with the shared lock held."""
+        try:
+            identity = self.identity()
+        except WarehouseError:
+            self._shared.close()  # the file is gone: let go of the deleted one
+            raise
+        return self._shared.current(self.path, identity)
 
     def execute(self, sql: str, params: list[Any], question: str = "") -> tuple[list[str], list[tuple]]:
-        with self._lock:
+        with self._shared.lock:
             con = None
             timer = None
             try:
@@ -424,6 +505,7 @@ class DuckDBBackend:
                     "missing_view", **_cause_facts(exc),
                 ) from exc
             except duckdb.IOException as exc:
+                self._shared.close()
                 if not self.path.exists():
                     self.identity()
                 raise WarehouseError(
@@ -440,7 +522,7 @@ class DuckDBBackend:
                 if timer is not None:
                     timer.cancel()
                 if con is not None:
-                    con.close()
+                    self._shared.release(self.keep_open_seconds)
 
 
 # ---------------------------------------------------------------- Snowflake

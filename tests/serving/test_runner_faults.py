@@ -144,9 +144,14 @@ def hold_write_lock(path: Path):
     return release
 
 
+# A writer in place can only take the file while no reader holds it: these runners close
+# their connection after every query (ACCURX_DUCKDB_KEEP_OPEN_SECONDS=0).
+CLOSE_AFTER_EACH_QUERY = {"ACCURX_DUCKDB_KEEP_OPEN_SECONDS": "0"}
+
+
 def test_locked_file_is_retried_with_backoff_then_served_stale_and_recovers(warehouse, query_log):
     sleeps: list[float] = []
-    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse)}, sleeps)
+    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), **CLOSE_AFTER_EACH_QUERY}, sleeps)
     fresh = runner.run("organisations", "all_organisations")
     release = hold_write_lock(warehouse)
     try:
@@ -168,12 +173,45 @@ def test_locked_file_is_retried_with_backoff_then_served_stale_and_recovers(ware
 
 
 def test_lock_released_between_tries_is_answered_fresh(warehouse, query_log):
-    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse)})
+    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), **CLOSE_AFTER_EACH_QUERY})
     release = hold_write_lock(warehouse)
     runner._sleep = lambda pause: release()  # the build finishes during the first pause
     frame = runner.run("organisations", "all_organisations")
     assert staleness_of(frame) is None and len(frame) == 2
     assert query_log()[-1]["retries"] == 1
+
+
+# ---------------------------------------------------------------- DuckDB: one connection per build
+def test_connection_is_reused_until_the_file_is_rebuilt(warehouse):
+    """Every runner on a path shares one open connection while the build is unchanged;
+    a rebuilt file is answered from a new connection, by every runner, at once."""
+    first = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), "CACHE_TYPE": "NullCache"})
+    second = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), "CACHE_TYPE": "NullCache"})
+    assert len(first.run("organisations", "all_organisations")) == 2
+    opened = first.backend._shared.connection
+    assert len(second.run("organisations", "all_organisations")) == 2
+    assert first.backend._shared.connection is opened is not None
+
+    make_warehouse(warehouse, ORGANISATIONS + [(3, "Gamma Health Centre")])
+    for runner in (second, first):
+        names = runner.run("organisations", "all_organisations")["organisation_name"].tolist()
+        assert "Gamma Health Centre" in names and len(names) == 3
+    assert first.backend._shared.connection is not opened
+
+
+def test_idle_connection_is_closed_so_a_writer_in_place_can_proceed(warehouse):
+    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), "CACHE_TYPE": "NullCache",
+                            "ACCURX_DUCKDB_KEEP_OPEN_SECONDS": "1"})
+    runner.run("organisations", "all_organisations")
+    shared = runner.backend._shared
+    assert shared.connection is not None
+    deadline = time.monotonic() + 20
+    while shared.connection is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert shared.connection is None
+    release = hold_write_lock(warehouse)  # raises if a reader still held the file
+    release()
+    assert len(runner.run("organisations", "all_organisations")) == 2
 
 
 # ---------------------------------------------------------------- DuckDB: slow query

@@ -1,32 +1,10 @@
-with selected_features_daily as (
-
-    select * from {{ ref('fct_selected_features_daily') }}
-
-),
-
-org_active_users_daily as (
-
-    select * from {{ ref('int_org_active_users_daily') }}
-
-),
-
-final as (
-
-    select
-        selected_features_daily.organisation_id,
-        selected_features_daily.date,
-        selected_features_daily.feature,
-        selected_features_daily.selected_option,
-        selected_features_daily.is_enabled,
-        selected_features_daily.option_rank,
-        selected_features_daily.week_start,
-        -- METRICS.md section 4: a day with no USER export has 0 active users.
-        coalesce(org_active_users_daily.active_user_count, 0) as active_user_count
-    from selected_features_daily
-    left join org_active_users_daily
-        on selected_features_daily.organisation_id = org_active_users_daily.organisation_id
-        and selected_features_daily.date = org_active_users_daily.date
-
-)
-
-select * from final
+select
+    organisation_id,
+    date,
+    feature,
+    selected_option,
+    is_enabled,
+    option_rank,
+    week_start,
+    active_user_count
+from {{ ref('fct_org_feature_daily') }}

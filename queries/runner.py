@@ -107,6 +107,7 @@ MAX_BACKOFF_SECONDS = 2.0
 _NAME_LINE = re.compile(r"^--\s*name:\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
 _PLAIN_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 _STALE_G_KEY = "accurx_stale_results"
+_FAILED_G_KEY = "accurx_warehouse_failed"
 Params = Mapping[str, Any] | Sequence[Any] | None
 T = TypeVar("T")
 
@@ -220,6 +221,24 @@ def _remember_stale(staleness: Staleness) -> None:
 
     if flask.has_app_context():
         flask.g.setdefault(_STALE_G_KEY, []).append(staleness)
+
+
+def _remember_failure() -> None:
+    import flask
+
+    if flask.has_app_context():
+        flask.g.setdefault(_FAILED_G_KEY, True)
+
+
+def request_answers_are_current() -> bool:
+    """True when every query of the current Flask request was answered from the current
+    build: none failed and none was a stale copy (so what the request rendered may be
+    reused for the same request on the same build)."""
+    import flask
+
+    if not flask.has_app_context():
+        return True
+    return not flask.g.get(_FAILED_G_KEY) and not flask.g.get(_STALE_G_KEY)
 
 
 @dataclass(frozen=True)
@@ -429,6 +448,45 @@ class _SharedConnection:
                 self._arm(keep_open_seconds - idle)
 
 
+class _Watchdog:
+    """Interrupts a query that runs past its deadline: one thread per process, woken
+    only when a query starts (a threading.Timer per query costs a thread start, about
+    as long as a small query)."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._watched: dict[int, tuple[float, Callable[[], None]]] = {}
+        self._thread: threading.Thread | None = None
+        self._next_token = 0
+
+    def watch(self, seconds: float, interrupt: Callable[[], None]) -> int:
+        with self._condition:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="accurx-query-watchdog",
+                                                daemon=True)
+                self._thread.start()
+            self._next_token += 1
+            self._watched[self._next_token] = (time.monotonic() + seconds, interrupt)
+            self._condition.notify()
+            return self._next_token
+
+    def done(self, token: int) -> None:
+        with self._condition:
+            self._watched.pop(token, None)
+
+    def _run(self) -> None:
+        with self._condition:
+            while True:
+                now = time.monotonic()
+                for token, (deadline, interrupt) in list(self._watched.items()):
+                    if deadline <= now:
+                        del self._watched[token]
+                        interrupt()
+                deadlines = [deadline for deadline, _ in self._watched.values()]
+                self._condition.wait(timeout=max(0.0, min(deadlines) - now) if deadlines else None)
+
+
+_WATCHDOG = _Watchdog()
 _SHARED_CONNECTIONS: dict[str, _SharedConnection] = {}
 _SHARED_CONNECTIONS_LOCK = threading.Lock()
 
@@ -483,13 +541,11 @@ class DuckDBBackend:
     def execute(self, sql: str, params: list[Any], question: str = "") -> tuple[list[str], list[tuple]]:
         with self._shared.lock:
             con = None
-            timer = None
+            watch = None
             try:
                 con = self.connect()
                 if self.timeout:
-                    timer = threading.Timer(self.timeout, con.interrupt)
-                    timer.daemon = True
-                    timer.start()
+                    watch = _WATCHDOG.watch(self.timeout, con.interrupt)
                 cursor = con.execute(sql, params)
                 columns = [d[0] for d in cursor.description]
                 return columns, cursor.fetchall()
@@ -519,8 +575,8 @@ class DuckDBBackend:
                     "query_failed", **_cause_facts(exc),
                 ) from exc
             finally:
-                if timer is not None:
-                    timer.cancel()
+                if watch is not None:
+                    _WATCHDOG.done(watch)
                 if con is not None:
                     self._shared.release(self.keep_open_seconds)
 
@@ -892,6 +948,7 @@ class Runner:
             if allow_stale and exc.serves_stale and self.settings.stale_max_age_seconds:
                 last_good = self._cache_get(LAST_GOOD_PREFIX + request_key)
             if last_good is None:
+                _remember_failure()
                 self._log(statement, started, "error", None, attempts.retries, exc)
                 raise
             fetched_at, frame = last_good

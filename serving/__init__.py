@@ -5,7 +5,8 @@ Rule of this package: nothing here knows about questions, views or figures. `ins
 is called once by the app factory, after the callbacks are attached.
 
 Environment (besides config.py's): see serving/auth.py for OIDC_* and SECRET_KEY,
-serving/personal_data.py for ACCURX_PII_VIEWER_GROUPS, serving/health.py for
+serving/personal_data.py for ACCURX_PII_VIEWER_GROUPS, serving/response_cache.py
+for ACCURX_RESPONSE_CACHE, serving/health.py for
 ACCURX_READY_MAX_DATA_AGE_DAYS, and ACCURX_PROXY_HOPS: the number of reverse proxies
 (load balancer, ingress) in front of gunicorn whose X-Forwarded-For/-Proto/-Host
 headers are believed (default 0: none), so that behind a TLS-terminating proxy the
@@ -19,7 +20,15 @@ from collections.abc import Mapping
 import dash
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from serving import auth, dash_requests, health, observability, personal_data, security
+from serving import (
+    auth,
+    dash_requests,
+    health,
+    observability,
+    personal_data,
+    response_cache,
+    security,
+)
 
 
 class ServingConfigError(ValueError):
@@ -46,7 +55,8 @@ def install(app: dash.Dash, readiness_probe: health.ReadinessProbe, env: Mapping
     if hops:
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     # Order matters: sign-in decides first (a refused request goes no further), then the
-    # callback timer starts, then the request's shape is checked.
+    # callback timer starts, then the request's shape is checked, and only then may a
+    # rendered response be reused.
     security.install(server, app.csp_hashes())
     health.install(server, readiness_probe,
                    _optional_int(env, "ACCURX_READY_MAX_DATA_AGE_DAYS"))
@@ -56,3 +66,4 @@ def install(app: dash.Dash, readiness_probe: health.ReadinessProbe, env: Mapping
     personal_data.install(server, env, sign_in_enabled=oidc is not None)
     observability.install(app)
     dash_requests.install(app)
+    response_cache.install(app, env)

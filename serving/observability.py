@@ -5,7 +5,8 @@ A line is JSON::
     {"event": "callback", "question": "usage", "callback": "show_leaderboard",
      "page": "tab:usage", "trigger": ["{\"param\":\"feature\",...}.value"], "ms": 41.2,
      "queries": 3, "cache_hits": 2, "cache_misses": 1, "stale": 0, "rows": 52,
-     "warehouse_ms": 12.5, "retries": 0, "warehouse_errors": 0, "status": 200, "outcome": "ok"}
+     "warehouse_ms": 12.5, "retries": 0, "warehouse_errors": 0, "status": 200, "outcome": "ok",
+     "response_cache": "miss"}
 
 - `question` is the callbacks module (one module per question, plus `navigation`,
   `filters` and `common` for the shared ones), `callback` the function, `page` the
@@ -19,6 +20,8 @@ A line is JSON::
   answer was the last good copy, served during an outage), `warehouse_error` (a query
   failed; the page shows the error in words), `rejected` (4xx: bad request, signed
   out, not allowed) or `error` (5xx).
+- `response_cache`: `hit` (the rendered response was reused, serving/response_cache.py:
+  no query ran), `miss`, `skip` (no build identity or no cache) or `off`.
 
 No input values, no user, no SQL, no parameters: nothing personal or secret.
 """
@@ -155,6 +158,7 @@ def install(app: dash.Dash) -> None:
             **counters,
             "status": response.status_code,
             "outcome": _outcome(response.status_code, counters),
+            "response_cache": flask.g.get("accurx_response_cache", ("off",))[0],
         }
         log.log(logging.WARNING if response.status_code >= 500 else logging.INFO, json.dumps(line))
         return response

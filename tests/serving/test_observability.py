@@ -15,7 +15,7 @@ from serving.observability import page_of
 
 FIELDS = {"event", "question", "callback", "page", "trigger", "ms", "queries", "cache_hits",
           "cache_misses", "stale", "rows", "warehouse_ms", "retries", "warehouse_errors",
-          "status", "outcome"}
+          "status", "outcome", "response_cache"}
 
 
 def lines(caplog, logger: str) -> list[dict]:
@@ -30,8 +30,9 @@ def post(app, name: str, values: list, referrer: str = "http://localhost/?tab=us
 
 @pytest.fixture
 def fresh_app(make_app):
-    """A new app: its cache is empty, so the first answer is a miss."""
-    return make_app()
+    """A new app: its cache is empty, so the first answer is a miss. Rendered responses
+    are not reused (tests/serving/test_response_cache.py), so a repeat runs its queries."""
+    return make_app(ACCURX_RESPONSE_CACHE="0")
 
 
 def test_one_line_per_callback_with_the_runners_counters(fresh_app, caplog):

@@ -1,0 +1,157 @@
+"""Rendered callback responses, reused for identical requests on the same build.
+
+The query cache (queries/runner.py) saves the warehouse round trip, but a cached
+callback still rebuilds its figures and tables and serialises them: tens of
+milliseconds of CPU per request, which is what limits a 2-core server when the whole
+commercial team opens the same pages before a renewal meeting. Here the finished JSON
+body of a `/_dash-update-component` response is kept, compressed once per encoding,
+in the same flask-caching store as the query results (per process, or Redis shared
+by every worker), and sent again for a byte-identical request.
+
+The key is the SHA-256 of:
+- the request body (callback, inputs, state, which input changed),
+- the warehouse build identity (a rebuilt warehouse is never answered from an older
+  build's responses),
+- whether the viewer may see personal data (serving/personal_data.py), the only
+  per-user difference in what a callback renders,
+- the app's code (a hash of the Python sources of callbacks/, components/, queries/ and
+  serving/, so a new release sharing a Redis never serves an old release's output),
+- the chosen content encoding.
+
+A response is stored only when it is a 200 and every query it made was answered from
+the current build (no warehouse error, no stale copy: those must be retried next
+time). Sign-in, the request-shape check and the callback timer run before the lookup
+(they are registered first), so a cached response is never sent to a signed-out
+client, and the callback's log line says `"response_cache": "hit"`.
+
+ACCURX_RESPONSE_CACHE=0 turns it off (default on).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+import dash
+import flask
+
+from config import REPO_ROOT
+from queries import runner as query_runner
+from queries.runner import WarehouseError
+from serving.personal_data import viewer_may_see_personal_data
+
+CALLBACK_PATH = "/_dash-update-component"
+CONFIG_KEY = "ACCURX_RESPONSE_CACHE"
+KEY_PREFIX = "response:"
+_G_KEY = "accurx_response_cache"
+_SOURCE_FOLDERS = ("callbacks", "components", "queries", "serving")
+# The encodings this cache compresses for, best first (flask-compress's order).
+_ENCODINGS = ("br", "gzip")
+
+events = logging.getLogger("accurx.warehouse")
+
+
+def code_version(root: Path = REPO_ROOT) -> str:
+    """A hash of the app's Python and SQL sources: changes with every release."""
+    digest = hashlib.sha256()
+    for folder in _SOURCE_FOLDERS:
+        for path in sorted((root / folder).rglob("*")):
+            if path.suffix in (".py", ".sql") and path.is_file():
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _encoding(accept_encoding: str) -> str:
+    """The first of _ENCODINGS the client accepts ('identity' when none)."""
+    offered = {part.split(";")[0].strip().lower() for part in accept_encoding.split(",")}
+    for name in _ENCODINGS:
+        if name in offered:
+            return name
+    return "identity"
+
+
+def _compress(data: bytes, encoding: str) -> bytes:
+    if encoding == "br":
+        import brotli
+
+        return brotli.compress(data, quality=4)
+    if encoding == "gzip":
+        import gzip
+
+        return gzip.compress(data, compresslevel=6)
+    return data
+
+
+def install(app: dash.Dash, env: Mapping[str, str]) -> None:
+    """Register the lookup (before Dash runs the callback) and the store (after)."""
+    if (env.get(CONFIG_KEY) or "1").strip().lower() in ("0", "false", "no", "off"):
+        return
+    server = app.server
+    version = code_version()
+
+    def key_for(encoding: str) -> str | None:
+        runner = query_runner.current_runner()
+        if runner.cache is None:
+            return None
+        try:
+            build = runner.backend.identity()
+        except WarehouseError:
+            return None  # the warehouse cannot say which build: let the callback decide
+        digest = hashlib.sha256()
+        for part in (version, build, str(viewer_may_see_personal_data()), encoding):
+            digest.update(part.encode())
+            digest.update(b"\0")
+        digest.update(flask.request.get_data(cache=True))
+        return KEY_PREFIX + digest.hexdigest()
+
+    @server.before_request
+    def serve_cached_response():
+        request = flask.request
+        if request.path != CALLBACK_PATH or request.method != "POST":
+            return None
+        encoding = _encoding(request.headers.get("Accept-Encoding", ""))
+        key = key_for(encoding)
+        if key is None:
+            setattr(flask.g, _G_KEY, ("skip", None, encoding))
+            return None
+        cache = query_runner.current_runner().cache
+        try:
+            body = cache.get(key)
+        except Exception as exc:  # noqa: BLE001  (a cache outage slows the app, never breaks it)
+            events.warning(json.dumps({"event": "cache_get_failed", "cause": type(exc).__name__}))
+            body = None
+        if body is None:
+            setattr(flask.g, _G_KEY, ("miss", key, encoding))
+            return None
+        setattr(flask.g, _G_KEY, ("hit", key, encoding))
+        response = flask.Response(body, mimetype="application/json")
+        if encoding != "identity":
+            response.headers["Content-Encoding"] = encoding  # flask-compress leaves it be
+            response.headers["Vary"] = "Accept-Encoding"
+        return response
+
+    @server.after_request
+    def store_response(response: flask.Response) -> flask.Response:
+        state = flask.g.get(_G_KEY)
+        if not state or state[0] != "miss":
+            return response
+        _, key, encoding = state
+        if (response.status_code != 200 or response.mimetype != "application/json"
+                or response.is_streamed or not query_runner.request_answers_are_current()):
+            return response
+        data = response.get_data()
+        body = _compress(data, encoding)
+        try:
+            query_runner.current_runner().cache.set(key, body)
+        except Exception as exc:  # noqa: BLE001  (as above)
+            events.warning(json.dumps({"event": "cache_set_failed", "cause": type(exc).__name__}))
+            return response
+        if encoding != "identity":
+            response.set_data(body)
+            response.headers["Content-Encoding"] = encoding
+            response.headers["Vary"] = "Accept-Encoding"
+        return response

@@ -30,10 +30,16 @@ PARTS = ("warehouse", "queries", "dashboard", "load")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("parts", nargs="*", choices=PARTS, help="parts to run (default: all)")
+    # No `choices=`: argparse rejects an empty list against them (Python < 3.12), which
+    # broke a plain `make bench`; the parts are checked below instead.
+    parser.add_argument("parts", nargs="*", metavar="PART",
+                        help=f"parts to run, of {', '.join(PARTS)} (default: all)")
     parser.add_argument("--scale", default="demo", choices=("small", "demo", "large"))
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
+    unknown = [part for part in args.parts if part not in PARTS]
+    if unknown:
+        parser.error(f"unknown part {unknown[0]!r}: choose from {', '.join(PARTS)}")
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     for part in args.parts or PARTS:
         module = importlib.import_module(f"benchmarks.bench_{part}")

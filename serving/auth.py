@@ -18,9 +18,12 @@ Without an issuer, sign-in is off: that is the embedded demo, which then only bi
 127.0.0.1 (see `scripts/serve.sh`).
 
 Signed-out page requests (GET of anything but Dash's own endpoints and files) are
-redirected to `/login`, which sends the browser to the issuer; every other request
-(Dash callbacks and layout, scripts, assets, any POST) gets 401, so the page can't
-half-work. A signed-in user outside the allowed groups gets 403. The session cookie
+redirected to `/login`, which sends the browser to the issuer and, after sign-in, back
+to the page asked for; every other request (Dash callbacks and layout, scripts,
+assets, any POST) gets 401, so the page can't half-work. A signed-in user outside the
+allowed groups gets 403. An open page whose session ends learns it from those answers:
+assets/session.js shows a banner linking to `/login?next=<the page's address>` (only a
+path of this site is accepted as `next`, see `same_site_path`). The session cookie
 (signed, HttpOnly, SameSite=Lax) holds only the subject, the groups and the sign-in
 time: no tokens, no name, no e-mail address.
 """
@@ -45,6 +48,9 @@ PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/login", "/auth/callback", "/l
 # Never a page: Dash's endpoints, its scripts and the app's static files.
 _NOT_PAGES = ("/_dash-", "/_reload-hash", "/_favicon.ico", "/assets/", "/static/")
 SESSION_KEY = "user"
+# Where to go after sign-in is kept in the session cookie (4 kB in all): a real address
+# of this app is a few hundred characters.
+MAX_NEXT_LENGTH = 2000
 
 
 class SignInConfigError(ValueError):
@@ -117,6 +123,30 @@ def current_user() -> dict | None:
     return user if isinstance(user, dict) else None
 
 
+def same_site_path(target: object) -> str | None:
+    """`target` if it is a path on this site ("/", "/customer/1042?weeks=13"), else None.
+
+    Refused: anything not starting with one "/" ("https://x", "//x", "x"), backslashes
+    (browsers read "/\\x" as "//x"), spaces and control characters (browsers drop a tab
+    or newline, so "/<tab>/x" would become "//x"), and anything over MAX_NEXT_LENGTH."""
+    if not isinstance(target, str) or not target.startswith("/") or len(target) > MAX_NEXT_LENGTH:
+        return None
+    if target.startswith("//") or "\\" in target:
+        return None
+    if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in target):
+        return None
+    return target
+
+
+def _remember_return_path(target: str) -> None:
+    """Return to `target` after sign-in if it is a path of this site, else to "/"."""
+    path = same_site_path(target)
+    if path is None:
+        flask.session.pop("next", None)
+    else:
+        flask.session["next"] = path
+
+
 def _is_page_request(request: flask.Request) -> bool:
     return request.method == "GET" and not request.path.startswith(_NOT_PAGES)
 
@@ -162,7 +192,7 @@ def install(server: flask.Flask, settings: OidcSettings) -> None:
         if user is None:
             if not page:
                 return _refuse(401, "Sign-in required", page=False)
-            flask.session["next"] = request.full_path if request.query_string else request.path
+            _remember_return_path(request.full_path if request.query_string else request.path)
             return flask.redirect("/login")
         if settings.allowed_groups and not settings.allowed_groups & set(user.get("groups", [])):
             return _refuse(403, "You are signed in, but not a member of a group allowed to use "
@@ -171,6 +201,9 @@ def install(server: flask.Flask, settings: OidcSettings) -> None:
 
     @server.route("/login")
     def login():
+        # ?next= comes from an open page whose session ended (assets/session.js).
+        if "next" in flask.request.args:
+            _remember_return_path(flask.request.args["next"])
         redirect_uri = settings.redirect_uri or flask.url_for("auth_callback", _external=True)
         try:
             return oauth.oidc.authorize_redirect(redirect_uri)
@@ -194,9 +227,7 @@ def install(server: flask.Flask, settings: OidcSettings) -> None:
         groups = claims.get(settings.groups_claim) or []
         if isinstance(groups, str):
             groups = [groups]
-        target = flask.session.get("next", "/")
-        if not isinstance(target, str) or not target.startswith("/") or target.startswith(("//", "/\\")):
-            target = "/"
+        target = same_site_path(flask.session.get("next")) or "/"
         flask.session.clear()  # nothing from before sign-in survives it
         flask.session.permanent = True
         flask.session[SESSION_KEY] = {

@@ -4,21 +4,25 @@ SECRET_KEY), a `requests.Session` as the browser.
 
 Signed out: pages redirect to /login, Dash's endpoints, scripts and assets get 401.
 Signed in: pages and real callbacks work. Outside the allowed group: 403. The health
-probes stay public. In-process tests cover the failure paths (forged state, issuer
-down, expired or forged session, half-done configuration).
+probes stay public. After sign-in the user is back on the page asked for, or on the
+`/login?next=` path, never on another site. In chromium, a session that ends while
+the page is open (expired, or replaced by a user outside the allowed groups) shows a
+banner saying why, and signing in again returns to the same view. In-process tests
+cover the failure paths (forged state, issuer down, expired or forged session,
+half-done configuration).
 """
 
 from __future__ import annotations
 
 import time
-from urllib.parse import urljoin, urlparse
+from urllib.parse import quote, urljoin, urlparse
 
 import flask
 import pytest
 import requests
-from serving_support import ALLOWED_GROUP, build_callback_body, callback_key
+from serving_support import ALLOWED_GROUP, browser_fixtures, build_callback_body, callback_key
 
-from serving.auth import OidcSettings, SignInConfigError
+from serving.auth import MAX_NEXT_LENGTH, OidcSettings, SignInConfigError, same_site_path
 
 SECRET = "test-secret-key-of-the-dashboard-0123456789"
 
@@ -36,12 +40,16 @@ def signed_app_url(serve_app, demo_warehouse, oidc_provider):
 
 
 def sign_in(base_url: str, issuer: str, sub: str, start: str = "/") -> tuple[requests.Session, str]:
-    """Run the authorization-code flow as a browser would; returns the session and the
-    address the app sent the user back to."""
+    """Run the authorization-code flow as a browser would, from the page `start` (or
+    from `/login?...` itself); returns the session and the address the app sent the
+    user back to."""
     browser = requests.Session()
-    first = browser.get(base_url + start, allow_redirects=False)
-    assert first.status_code == 302 and first.headers["Location"] == "/login"
-    login = browser.get(base_url + "/login", allow_redirects=False)
+    login_path = start
+    if not start.startswith("/login"):
+        first = browser.get(base_url + start, allow_redirects=False)
+        assert first.status_code == 302 and first.headers["Location"] == "/login"
+        login_path = "/login"
+    login = browser.get(base_url + login_path, allow_redirects=False)
     assert login.status_code == 302
     authorize = login.headers["Location"]
     assert authorize.startswith(issuer + "/oauth2/authorize?")
@@ -129,6 +137,32 @@ def test_no_redirect_to_another_site_after_sign_in(signed_app_url, oidc_provider
     assert urlparse(urljoin(signed_app_url, landing)).netloc == urlparse(signed_app_url).netloc
 
 
+@pytest.mark.parametrize("target", [
+    "/", "/?tab=usage&period=all", "/customer/1042?weeks=13", "/?tab=churn&feature=SMS%20Plus",
+])
+def test_a_path_of_this_site_is_a_return_address(target):
+    assert same_site_path(target) == target
+
+
+@pytest.mark.parametrize("target", [
+    "https://evil.example/", "http:/evil.example", "//evil.example/x", "///evil.example",
+    "/\\evil.example", "\\\\evil.example", "/\t/evil.example", "/\n/evil.example", "/ /evil.example",
+    "javascript:alert(1)", "evil.example/x", "", None, 42, "/" + "x" * MAX_NEXT_LENGTH,
+])
+def test_no_other_site_or_odd_text_is_a_return_address(target):
+    assert same_site_path(target) is None
+
+
+def test_login_returns_to_the_path_it_is_given(signed_app_url, oidc_provider):
+    view = "/?tab=churn&feature=SMS"
+    _, landing = sign_in(signed_app_url, oidc_provider, "alice", start="/login?next=" + quote(view, safe=""))
+    assert landing == view
+    for elsewhere in ("https://evil.example/x", "//evil.example/x", "/\\evil.example/x"):
+        _, landing = sign_in(signed_app_url, oidc_provider, "alice",
+                             start="/login?next=" + quote(elsewhere, safe=""))
+        assert landing == "/", elsewhere
+
+
 def test_user_outside_the_allowed_groups_gets_403(signed_app_url, oidc_provider, demo_app):
     browser, _ = sign_in(signed_app_url, oidc_provider, "bob")
     page = browser.get(signed_app_url + "/", allow_redirects=False)
@@ -158,6 +192,87 @@ def test_sign_in_in_chromium_then_the_dashboard_draws(signed_app_url, oidc_provi
         page.wait_for_url(signed_app_url + "/?tab=usage&period=all")
         page.wait_for_selector("#usage-chart .bars .point path", state="attached")
         assert page.locator("#usage-body .ag-row").count() > 0
+    finally:
+        context.close()
+
+
+# ---------------------------------------------------------------- a session ending in an open page
+USAGE = "/?tab=usage&period=all"
+USAGE_BARS = "#usage-chart .bars .point path"
+LISTEN_FOR_CSP = """document.addEventListener('securitypolicyviolation', e =>
+  (window.__cspViolations = window.__cspViolations || []).push(e.violatedDirective + ' ' + e.blockedURI));"""
+
+
+def session_cookie(user: dict) -> str:
+    """The value of a session cookie for `user`, signed as the app signs it."""
+    signer = flask.sessions.SecureCookieSessionInterface().get_signing_serializer(_flask_with_secret())
+    return signer.dumps({"user": user, "_permanent": True})
+
+
+def open_signed_in(context, url: str, sub: str, lands_on: str | None = None):
+    """A new page of `context` that opened `url`, signed in as `sub` in chromium and
+    was sent back to `lands_on` (default: `url`)."""
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(url)
+    page.locator(f"button[name=sub][value={sub}]").click()
+    page.wait_for_url(lands_on or url)
+    return page
+
+
+@pytest.mark.browser
+def test_an_expired_session_says_so_and_signing_in_returns_to_the_same_view(
+        signed_app_url, oidc_provider, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        context.add_init_script(LISTEN_FOR_CSP)
+        url = signed_app_url + USAGE
+        page = open_signed_in(context, url, "alice")
+        page.wait_for_selector(USAGE_BARS, state="attached")
+        assert page.locator("#session-banner").count() == 0
+
+        # The session ends as it does after OIDC_SESSION_HOURS: signed, but too old.
+        expired = {"sub": "alice", "groups": [ALLOWED_GROUP], "at": time.time() - 11 * 3600}
+        context.clear_cookies(name="accurx_session")
+        context.add_cookies([{"name": "accurx_session", "value": session_cookie(expired),
+                              "url": signed_app_url, "httpOnly": True, "sameSite": "Lax"}])
+        page.get_by_text("Last 4 weeks", exact=True).click()
+        banner = page.locator("#session-banner")
+        banner.wait_for()
+        assert "Your sign-in has expired" in banner.inner_text()
+        assert banner.get_attribute("role") == "alert"
+        assert page.url == url  # the refused change never reached the address
+        browser_fixtures.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(browser_fixtures.ARTIFACTS / "session_expired_banner.png"))
+
+        banner.get_by_role("link", name="Sign in again").click()
+        page.wait_for_url(lambda address: address.startswith(oidc_provider + "/oauth2/authorize"))
+        page.locator("button[name=sub][value=alice]").click()
+        page.wait_for_url(url)
+        page.wait_for_selector(USAGE_BARS, state="attached")
+        assert page.locator("#session-banner").count() == 0
+        assert page.evaluate("window.__cspViolations || []") == []
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_signed_in_outside_the_allowed_groups_the_open_page_says_why(signed_app_url, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        url = signed_app_url + USAGE
+        page = open_signed_in(context, url, "alice")
+        page.wait_for_selector(USAGE_BARS, state="attached")
+        # Another tab signs in as bob, who is not in the allowed group: the cookie is his now.
+        other = open_signed_in(context, signed_app_url + "/login", "bob", lands_on=signed_app_url + "/")
+        assert "not a member of a group" in other.locator("body").inner_text()
+
+        page.get_by_text("Last 4 weeks", exact=True).click()
+        banner = page.locator("#session-banner")
+        banner.wait_for()
+        assert banner.get_attribute("data-status") == "403"
+        assert "not as a member of a group allowed" in banner.inner_text()
+        page.screenshot(path=str(browser_fixtures.ARTIFACTS / "session_forbidden_banner.png"))
     finally:
         context.close()
 

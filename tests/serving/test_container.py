@@ -74,3 +74,117 @@ def test_image_start_command_is_the_make_run_command():
 def test_dependencies_come_from_the_lock_file():
     runs = " ".join(rest for keyword, rest in _instructions() if keyword == "RUN")
     assert "--constraint constraints.txt" in runs or "-c constraints.txt" in runs
+
+
+# ---------------------------------------------------------------- rehearsal without an engine
+def _dockerignore_patterns() -> list[str]:
+    lines = (REPO_ROOT / ".dockerignore").read_text().splitlines()
+    return [line.strip().rstrip("/") for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _ignored(path: str, patterns: list[str]) -> bool:
+    """Docker's rule, for the patterns this project uses: a path is left out when it or
+    one of its parent folders matches a pattern (`**/` matches any depth, none too)."""
+    import fnmatch
+
+    parts = path.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    for pattern in patterns:
+        candidates = [pattern, pattern[3:]] if pattern.startswith("**/") else [pattern]
+        for candidate in candidates:
+            if any(fnmatch.fnmatchcase(prefix, candidate) for prefix in prefixes):
+                return True
+            if candidate != pattern and any(fnmatch.fnmatchcase(p, candidate) for p in parts):
+                return True
+    return False
+
+
+def _build_context(dest: Path) -> list[str]:
+    """The files `docker build .` would send from this checkout (git's files and the new
+    ones git does not ignore, minus .dockerignore), copied to `dest`; returns their paths."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=REPO_ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    patterns = _dockerignore_patterns()
+    kept = [p for p in listed if p and not _ignored(p, patterns) and (REPO_ROOT / p).is_file()]
+    for rel in kept:
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO_ROOT / rel, target)
+    return kept
+
+
+def test_dockerignore_rules_match_as_docker_reads_them():
+    patterns = [".git", "data", "**/__pycache__", "*.duckdb", "warehouse/target"]
+    assert _ignored("data/accurx.duckdb", patterns)
+    assert _ignored("queries/__pycache__/runner.cpython-311.pyc", patterns)
+    assert _ignored("__pycache__/x.pyc", patterns)
+    assert _ignored("warehouse/target/manifest.json", patterns)
+    assert not _ignored("warehouse/models/model/fct_events.sql", patterns)
+    assert not _ignored("database/notes.md", patterns)  # "data" is a folder name, not a prefix
+
+
+def test_image_build_and_start_rehearsed_without_an_engine(tmp_path):
+    """What `docker build` and `docker run` would do, done here without Docker: the build
+    context (after .dockerignore) is copied to a folder, the Dockerfile's warehouse RUN
+    step runs there (at small scale instead of demo, to keep the test short) with the
+    Dockerfile's ENV, then its CMD starts the server and its HEALTHCHECK command must
+    pass, and /readyz must find the warehouse. The pip install step is the one `make
+    venv` runs (same lock file); the base image and the non-root user are not rehearsed."""
+    import os
+    import shlex
+    import socket
+    import sys
+    import time
+
+    context = tmp_path / "app"
+    kept = _build_context(context)
+    assert "Dockerfile" in kept and "scripts/serve.sh" in kept
+    assert not any(p.startswith(("tests/artifacts", "data/")) for p in kept)
+
+    rows = _instructions()
+    env_pairs = shlex.split(" ".join(rest for keyword, rest in rows if keyword == "ENV"))
+    image_env = dict(pair.split("=", 1) for pair in env_pairs)
+    image_env["ACCURX_DUCKDB_PATH"] = str(context / "data" / "accurx.duckdb")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    image_env.update(HOST="127.0.0.1", PORT=str(port), WORKERS="2")
+    venv_bin = str(Path(sys.executable).parent)
+    env = {**os.environ, **image_env, "PATH": f"{venv_bin}:{os.environ['PATH']}",
+           "TMPDIR": str(tmp_path)}
+    env.pop("REDIS_URL", None)
+
+    warehouse_step = next(rest for keyword, rest in rows
+                          if keyword == "RUN" and "python -m warehouse build" in rest)
+    warehouse_step = (warehouse_step.replace("--scale demo", "--scale small")
+                      .replace("/tmp/raw", str(tmp_path / "raw")))
+    (context / "data").mkdir()
+    built = subprocess.run(["sh", "-c", warehouse_step], cwd=context, env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    assert (context / "data" / "accurx.duckdb").is_file()
+    assert not (context / "warehouse" / "target").exists()  # the step cleans up after dbt
+
+    cmd = json.loads([rest for keyword, rest in rows if keyword == "CMD"][-1])
+    healthcheck = json.loads(next(rest for keyword, rest in rows
+                                  if keyword == "HEALTHCHECK").split("CMD", 1)[1].strip())
+    log_path = tmp_path / "server.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(cmd, cwd=context, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert server.poll() is None, log_path.read_text()[-3000:]
+            probe = subprocess.run(healthcheck, env=env, capture_output=True, timeout=30)
+            if probe.returncode == 0:
+                break
+            assert time.monotonic() < deadline, log_path.read_text()[-3000:]
+            time.sleep(0.5)
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=30) as response:
+            ready = json.loads(response.read())
+        assert response.status == 200 and ready["reachable"] is True, ready
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -91,6 +91,26 @@ def test_a_rebuilt_warehouse_is_never_answered_from_the_old_builds_responses(mak
     assert decoded(after) == before
 
 
+class FailingWarehouse:
+    """Makes `app`'s backend raise WarehouseError(`kind`) while `failing` is True (a
+    fault on a file that is still there: the build identity does not change)."""
+
+    def __init__(self, app, monkeypatch, kind: str):
+        from queries.runner import WarehouseError, current_runner
+
+        with app.server.app_context():
+            backend = current_runner().backend
+        real_execute = backend.execute
+        self.failing = False
+
+        def execute(*args, **kwargs):
+            if self.failing:
+                raise WarehouseError(f"The warehouse failed ({kind}).", kind)
+            return real_execute(*args, **kwargs)
+
+        monkeypatch.setattr(backend, "execute", execute)
+
+
 def rebuild(path):
     """The same content as a new file swapped in (new inode and mtime): a new build."""
     rebuilt = path.with_suffix(".new")
@@ -106,21 +126,13 @@ def test_a_stale_render_is_not_kept(make_app, own_warehouse, monkeypatch, caplog
     caplog.set_level(logging.INFO, logger="accurx")
     app = make_app(ACCURX_DUCKDB_PATH=str(own_warehouse), ACCURX_OUTAGE_COOLDOWN_SECONDS="0",
                    ACCURX_QUERY_ATTEMPTS="1")
-    from queries.runner import WarehouseError, current_runner
-
-    with app.server.app_context():
-        backend = current_runner().backend
-    real_execute = backend.execute
+    warehouse = FailingWarehouse(app, monkeypatch, "timeout")
     fresh = decoded(post(app, "show_leaderboard", LEADERBOARD))
     rebuild(own_warehouse)
-
-    def timing_out(*args, **kwargs):
-        raise WarehouseError("The warehouse took longer than 30 s to answer.", "timeout")
-
-    monkeypatch.setattr(backend, "execute", timing_out)
+    warehouse.failing = True
     during = decoded(post(app, "show_leaderboard", LEADERBOARD))
     assert "Showing results from" in json.dumps(during)
-    monkeypatch.setattr(backend, "execute", real_execute)
+    warehouse.failing = False
     after, again = (decoded(post(app, "show_leaderboard", LEADERBOARD)) for _ in range(2))
     assert after == again == fresh
 
@@ -138,21 +150,13 @@ def test_a_failed_render_is_not_kept(make_app, own_warehouse, monkeypatch, caplo
     caplog.set_level(logging.INFO, logger="accurx")
     app = make_app(ACCURX_DUCKDB_PATH=str(own_warehouse), ACCURX_STALE_MAX_AGE_SECONDS="0",
                    ACCURX_QUERY_ATTEMPTS="1")
-    from queries.runner import WarehouseError, current_runner
-
-    with app.server.app_context():
-        backend = current_runner().backend
-    real_execute = backend.execute
-
-    def failing(*args, **kwargs):
-        raise WarehouseError("The warehouse could not answer this question.", "query_failed")
-
-    monkeypatch.setattr(backend, "execute", failing)
+    warehouse = FailingWarehouse(app, monkeypatch, "query_failed")
+    warehouse.failing = True
     failed = post(app, "show_leaderboard", LEADERBOARD)
-    assert "could not answer" in json.dumps(decoded(failed))
-    monkeypatch.setattr(backend, "execute", real_execute)
+    assert "The warehouse failed" in json.dumps(decoded(failed))
+    warehouse.failing = False
     answered = post(app, "show_leaderboard", LEADERBOARD)
-    assert "could not answer" not in json.dumps(decoded(answered))
+    assert "The warehouse failed" not in json.dumps(decoded(answered))
     assert [(line["response_cache"], line["outcome"]) for line in callback_lines(caplog)] == [
         ("miss", "warehouse_error"), ("miss", "ok")]
 

@@ -3,7 +3,11 @@ real browser sent (captured by bench_dashboard.py).
 
 Each user loops: pick a page, send its callbacks one after another, think 2 s. Bounded
 in time (DURATION_S per run) and in count; only loopback traffic. Runs: 10 and 50 users,
-cold (fresh server) and warm (same server again), per-process cache and Redis.
+cold (fresh server) and warm (same server again), per-process cache and Redis; then 50
+users with the response cache off (serving/response_cache.py: what it contributes), and
+50 users who each open the customer pages of any of the warehouse's customers (the
+captured customer's id replaced by a random one per page load), so most customer
+requests are new to the caches.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ import threading
 import time
 from pathlib import Path
 
+import duckdb
 import requests
 
-from benchmarks.bench_dashboard import CAPTURE_FILE, _fixtures
+from benchmarks.bench_dashboard import CAPTURE_FILE, _first_customer, _fixtures
 from benchmarks.bench_dashboard import run as run_dashboard_bench
 from benchmarks.bench_warehouse import ensure_built
 from benchmarks.common import write_results
@@ -45,12 +50,31 @@ def _load_pages(capture: Path) -> list[list[str]]:
     return pages
 
 
-def _user(base_url: str, pages: list[list[str]], stop: float, seed: int, out: list, errors: list):
+def _for_customer(page: list[str], captured: int, customer: int) -> list[str]:
+    """The page's callback bodies with the captured customer's id replaced by another's
+    (the id appears in the URL path or query, and as a control or store value)."""
+    patterns = ((f"/customer/{captured}", f"/customer/{customer}"),
+                (f"customer={captured}", f"customer={customer}"),
+                (f'"value":"{captured}"', f'"value":"{customer}"'))
+    out = []
+    for body in page:
+        for old, new in patterns:
+            body = body.replace(old, new)
+        out.append(body)
+    return out
+
+
+def _user(base_url: str, pages: list[list[str]], stop: float, seed: int, out: list, errors: list,
+          customers: tuple[int, list[int]] | None = None):
     rng = random.Random(seed)
     session = requests.Session()
     sent = 0
     while time.monotonic() < stop and sent < MAX_REQUESTS_PER_USER:
-        for body in rng.choice(pages):
+        page = rng.choice(pages)
+        if customers is not None:
+            captured, choices = customers
+            page = _for_customer(page, captured, rng.choice(choices))
+        for body in page:
             started = time.perf_counter()
             try:
                 response = session.post(f"{base_url}/_dash-update-component", data=body,
@@ -65,10 +89,11 @@ def _user(base_url: str, pages: list[list[str]], stop: float, seed: int, out: li
         time.sleep(THINK_S * rng.uniform(0.5, 1.5))
 
 
-def _run_users(base_url: str, pages, users: int) -> dict:
+def _run_users(base_url: str, pages, users: int, customers=None) -> dict:
     latencies, errors = [], []
     stop = time.monotonic() + DURATION_S
-    threads = [threading.Thread(target=_user, args=(base_url, pages, stop, i, latencies, errors))
+    threads = [threading.Thread(target=_user, args=(base_url, pages, stop, i, latencies, errors,
+                                                    customers))
                for i in range(users)]
     started = time.perf_counter()
     for thread in threads:
@@ -99,23 +124,34 @@ def run(bench_dir: Path, scale: str, seed: int) -> Path:
         run_dashboard_bench(bench_dir, scale, seed)
     pages = _load_pages(capture)
     results = []
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        every_customer = [row[0] for row in con.execute(
+            'select organisation_id from "04_PRESENTATION".organisations order by 1').fetchall()]
+    customers = (_first_customer(db_path), every_customer)
     redis_port = _free_port()
     redis = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port", str(redis_port),
                               "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
                              stdout=subprocess.DEVNULL)
+    redis_env = {"REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
+    scenarios = [
+        ("per-process", {}, (10, 50), None),
+        ("redis", redis_env, (10, 50), None),
+        ("per-process, response cache off", {"ACCURX_RESPONSE_CACHE": "0"}, (50,), None),
+        (f"per-process, any of {len(every_customer)} customers", {}, (50,), customers),
+    ]
     try:
         time.sleep(0.5)
-        for cache_name, env in (("per-process", {}),
-                                ("redis", {"REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"})):
-            for users in (10, 50):
-                if env:
+        for cache_name, env, user_counts, scenario_customers in scenarios:
+            for users in user_counts:
+                if "REDIS_URL" in env:
                     subprocess.run(["redis-cli", "-p", str(redis_port), "flushall"],
                                    stdout=subprocess.DEVNULL, check=False)
                 with _fixtures.serve_app(db_path, env=env, workers=WORKERS) as base_url:
                     for phase in ("cold", "warm"):
-                        row = {"cache": cache_name, "phase": phase, **_run_users(base_url, pages, users)}
+                        row = {"cache": cache_name, "phase": phase,
+                               **_run_users(base_url, pages, users, scenario_customers)}
                         results.append(row)
-                        print(f"{cache_name:11} {phase:4} {users:3} users: {row['rps']:6} req/s "
+                        print(f"{cache_name:34} {phase:4} {users:3} users: {row['rps']:6} req/s "
                               f"p50 {row['p50_ms']} p95 {row['p95_ms']} p99 {row['p99_ms']} ms, "
                               f"{row['errors']} errors of {row['requests']}")
     finally:

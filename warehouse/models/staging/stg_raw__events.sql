@@ -9,14 +9,11 @@ with source as (
 
 ),
 
-unpacked as (
+parsed as (
 
+    -- The payload parsed once per row; final reads its keys.
     select
-        {{ raw_load_lineage() }},
-        {{ raw_to_text('EVENT_NAME') }} as event_name,
-        {{ raw_to_text('EVENT_TIMESTAMP') }} as event_timestamp_text,
-        {{ raw_to_timestamp('EVENT_TIMESTAMP') }} as event_timestamp,
-        {{ raw_to_text('PAYLOAD') }} as payload_text,
+        *,
         {{ json_object_record('PAYLOAD', payload_keys) }} as payload_record
     from source
 
@@ -25,14 +22,11 @@ unpacked as (
 final as (
 
     select
-        source_file_id,
-        source_file,
-        source_row,
-        event_name,
-        event_timestamp_text,
-        event_timestamp,
-        payload_text,
-        payload_record is not null as is_valid_json,
+        {{ raw_load_lineage() }},
+        {{ raw_to_text('EVENT_NAME') }} as event_name,
+        {{ raw_to_text('EVENT_TIMESTAMP') }} as event_timestamp_text,
+        {{ raw_to_timestamp('EVENT_TIMESTAMP') }} as event_timestamp,
+        {{ raw_payload_columns('payload_record') }},
         {{ json_record_text('payload_record', 'messageId') }} as message_id,
         {{ dbt.safe_cast(json_record_text('payload_record', 'organisationId'), dbt.type_bigint()) }} as organisation_id,
         {{ dbt.safe_cast(json_record_text('payload_record', 'userId'), dbt.type_bigint()) }} as user_id,
@@ -44,7 +38,7 @@ final as (
         {{ dbt.safe_cast(json_record_text('payload_record', 'hasError'), dbt.type_boolean()) }} as has_error,
         {{ json_record_text('payload_record', 'productOrigin') }} as product_origin,
         {{ json_record_text('payload_record', 'sourceType') }} as source_type
-    from unpacked
+    from parsed
 
 )
 

@@ -1,6 +1,7 @@
 {#
     What every raw row has, whichever table it comes from (EVENT, FEATURE, USER): a JSON
-    PAYLOAD, staged as text plus whether it parsed.
+    PAYLOAD, staged as text plus whether it parsed, and, once quarantined, a raw record
+    of its raw columns for the quarantine view.
 #}
 
 {#
@@ -12,3 +13,11 @@
     {{ payload_record }} is not null as is_valid_json
 {%- endmacro %}
 
+
+{#
+    The raw record of a quarantined row, as JSON text of `raw_columns`, (raw column name,
+    staged text column) pairs; null for a row that passed (needs `quarantine_reason`).
+#}
+{% macro quarantined_raw_record(raw_columns) -%}
+    case when quarantine_reason is not null then {{ json_object_text(raw_columns) }} end
+{%- endmacro %}

@@ -50,13 +50,11 @@ recorded as (
     -- (carrying it through the dedup's window would cost more than everything else).
     select
         *,
-        case
-            when quarantine_reason is not null then {{ json_object_text([
-                ('EVENT_NAME', 'event_name'),
-                ('EVENT_TIMESTAMP', 'event_timestamp_text'),
-                ('PAYLOAD', 'payload_text'),
-            ]) }}
-        end as raw_record
+        {{ quarantined_raw_record([
+            ('EVENT_NAME', 'event_name'),
+            ('EVENT_TIMESTAMP', 'event_timestamp_text'),
+            ('PAYLOAD', 'payload_text'),
+        ]) }} as raw_record
     from checked
 
 ),

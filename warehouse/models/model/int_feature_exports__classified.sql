@@ -1,7 +1,8 @@
 {#
     Every raw FEATURE row, classified: quarantined (with its reason), kept by the export
     dedup, or a duplicate the dedup removed. Quarantine is decided first; the dedup only
-    ranks rows that passed it (METRICS.md sections 2 and 4).
+    ranks rows that passed it (METRICS.md sections 2 and 4). Both rules are shared with
+    int_user_exports__classified: macros/raw_exports.sql.
 #}
 
 with feature_exports as (
@@ -14,11 +15,7 @@ checked as (
 
     select
         *,
-        case
-            when not is_valid_json then 'invalid_json'
-            when organisation_id is null then 'missing_key'
-            when export_date is null or file_loaded_day is null then 'unparseable_date'
-        end as quarantine_reason
+        {{ export_quarantine_reason(['organisation_id']) }} as quarantine_reason
     from feature_exports
 
 ),
@@ -29,15 +26,7 @@ recorded as (
     -- (carrying it through the dedup's window would cost more than everything else).
     select
         *,
-        case
-            when quarantine_reason is not null then {{ json_object_text([
-                ('EXPORT_DATE', 'export_date_text'),
-                ('FILENAME', 'filename'),
-                ('FILE_ROW_NO', 'file_row_no_text'),
-                ('FILE_LOADED_DAY', 'file_loaded_day_text'),
-                ('PAYLOAD', 'payload_text'),
-            ]) }}
-        end as raw_record
+        {{ quarantined_export_record() }} as raw_record
     from checked
 
 ),
@@ -46,15 +35,7 @@ ranked as (
 
     select
         *,
-        row_number() over (
-            partition by quarantine_reason is null, organisation_id, export_date
-            order by
-                file_loaded_day desc,
-                filename desc nulls last,
-                file_row_no desc nulls last,
-                source_file_id desc nulls last,
-                source_row desc nulls last
-        ) as export_rank
+        {{ export_dedup_rank('organisation_id') }} as export_rank
     from recorded
 
 ),

@@ -13,11 +13,7 @@ checked as (
 
     select
         *,
-        case
-            when not is_valid_json then 'invalid_json'
-            when user_id is null or organisation_id is null then 'missing_key'
-            when export_date is null or file_loaded_day is null then 'unparseable_date'
-        end as quarantine_reason
+        {{ export_quarantine_reason(['user_id', 'organisation_id']) }} as quarantine_reason
     from user_exports
 
 ),
@@ -28,15 +24,7 @@ recorded as (
     -- (carrying it through the dedup's window would cost more than everything else).
     select
         *,
-        case
-            when quarantine_reason is not null then {{ json_object_text([
-                ('EXPORT_DATE', 'export_date_text'),
-                ('FILENAME', 'filename'),
-                ('FILE_ROW_NO', 'file_row_no_text'),
-                ('FILE_LOADED_DAY', 'file_loaded_day_text'),
-                ('PAYLOAD', 'payload_text'),
-            ]) }}
-        end as raw_record
+        {{ quarantined_export_record() }} as raw_record
     from checked
 
 ),
@@ -45,15 +33,7 @@ ranked as (
 
     select
         *,
-        row_number() over (
-            partition by quarantine_reason is null, user_id, export_date
-            order by
-                file_loaded_day desc,
-                filename desc nulls last,
-                file_row_no desc nulls last,
-                source_file_id desc nulls last,
-                source_row desc nulls last
-        ) as export_rank
+        {{ export_dedup_rank('user_id') }} as export_rank
     from recorded
 
 ),

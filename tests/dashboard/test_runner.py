@@ -169,12 +169,22 @@ def test_missing_view_is_a_readable_error(small_warehouse):
         runner.run("access", "export_dates")
 
 
-def test_no_connection_is_left_open(small_warehouse):
-    runner = Runner(load_settings({"ACCURX_DUCKDB_PATH": str(small_warehouse)}, environ={}))
+def test_keep_open_zero_leaves_no_connection_open(small_warehouse):
+    runner = Runner(load_settings({"ACCURX_DUCKDB_PATH": str(small_warehouse),
+                                   "ACCURX_DUCKDB_KEEP_OPEN_SECONDS": "0"}, environ={}))
     runner.run("organisations", "all_organisations")
     # A writer in this process can open the file only if no read-only connection is open.
     con = duckdb.connect(str(small_warehouse))
     con.close()
+
+
+def test_by_default_the_read_only_connection_stays_open_between_queries(small_warehouse):
+    runner = Runner(load_settings({"ACCURX_DUCKDB_PATH": str(small_warehouse)}, environ={}))
+    runner.run("organisations", "all_organisations")
+    with pytest.raises(duckdb.ConnectionException):
+        duckdb.connect(str(small_warehouse))  # read-write, while the reader is open
+    runner.backend._shared.close()
+    duckdb.connect(str(small_warehouse)).close()
 
 
 def test_a_cache_outage_does_not_break_queries(small_warehouse):

@@ -9,22 +9,14 @@ import pandas as pd
 from dash import ALL, Input, Output, callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
+from callbacks.common import problem_state, with_stale_notice
 from callbacks.navigation import parse_iso_date
 from components import access as view
 from components import ids
-from components.common import (
-    empty_figure,
-    empty_state,
-    error_state,
-    file_slug,
-    fmt_date,
-    graph_config,
-    shorten,
-    stale_notice,
-)
+from components.common import empty_figure, empty_state, file_slug, fmt_date, graph_config, shorten
 from queries import access as access_queries
 from queries import organisations
-from queries.runner import WarehouseError, request_staleness
+from queries.runner import WarehouseError
 
 
 @dataclass(frozen=True)
@@ -113,11 +105,9 @@ def show_access_cards(date_text, pick):
             return note, None
         cards = view.access_cards(access_queries.access_on_date(as_of.date),
                                   access_queries.enabled_options(), pick)
-    except ValueError as err:
-        return None, error_state(str(err), title="Check the date")
-    except WarehouseError as err:
-        return None, error_state(str(err))
-    return note, [stale_notice(request_staleness()), cards]
+    except (ValueError, WarehouseError) as err:
+        return None, problem_state(err, title="Check the date")
+    return note, with_stale_notice(cards)
 
 
 @callback(
@@ -140,12 +130,10 @@ def show_access_trend(date_text, pick):
         else:
             figure = view.overview_figure(access_queries.all_trends(), export_dates, as_of.date)
             filename = file_slug("access_trend", "all_options")
-    except PickProblem as err:
+    except (PickProblem, WarehouseError) as err:
         return empty_figure(str(err)), graph_config("access_trend")
     except ValueError:
         return empty_figure("Check the date above."), graph_config("access_trend")
-    except WarehouseError as err:
-        return empty_figure(str(err)), graph_config("access_trend")
     return figure, graph_config(filename)
 
 
@@ -159,10 +147,8 @@ def show_access_customers(date_text, pick):
     """The customers with the picked option on the as-of date."""
     try:
         selected = resolve_pick(pick)
-    except PickProblem as err:
-        return view.customers_title(None, None, None), error_state(str(err), title="Check the option")
-    except WarehouseError as err:
-        return view.customers_title(None, None, None), error_state(str(err))
+    except (PickProblem, WarehouseError) as err:
+        return view.customers_title(None, None, None), problem_state(err, title="Check the option")
     if not selected:
         return view.customers_title(None, None, None), view.no_pick_message()
     feature, option = selected
@@ -172,10 +158,8 @@ def show_access_customers(date_text, pick):
             return (view.customers_title(feature, option, as_of.date),
                     empty_state("No export on that date: choose an export date above."))
         customers = access_queries.customers_with_access(as_of.date, feature, option)
-    except ValueError as err:
-        return view.customers_title(feature, option, None), error_state(str(err), title="Check the date")
-    except WarehouseError as err:
-        return view.customers_title(feature, option, None), error_state(str(err))
+    except (ValueError, WarehouseError) as err:
+        return view.customers_title(feature, option, None), problem_state(err, title="Check the date")
     return (view.customers_title(feature, option, as_of.date, len(customers)),
             view.customers_table(customers, feature, option, as_of.date))
 

@@ -9,29 +9,14 @@ from __future__ import annotations
 import pandas as pd
 from dash import Input, Output, callback
 
+from callbacks.common import problem_figure, problem_state, with_stale_notice
+from callbacks.filters import validate_feature
 from components import churn as view
 from components import ids
-from components.common import (
-    empty_figure,
-    empty_state,
-    error_state,
-    graph_config,
-    shorten,
-    stale_notice,
-)
+from components.common import empty_figure, empty_state, graph_config, shorten
 from queries import churn as churn_queries
 from queries import organisations
-from queries.runner import WarehouseError, request_staleness
-
-
-def validate_feature(feature: str | None) -> tuple[str | None, list[str]]:
-    """(feature or None for every feature, the features in the data).
-    Raises ValueError for an unknown feature, WarehouseError from the warehouse."""
-    features = organisations.features()
-    if feature and feature not in features:
-        raise ValueError(f"There is no feature “{shorten(feature)}” in the data; choose one of "
-                         f"{', '.join(features)} (or every feature).")
-    return feature or None, features
+from queries.runner import WarehouseError
 
 
 def validate_cohorts(cohorts: str | None) -> str:
@@ -53,10 +38,8 @@ def show_churn_changes(feature):
     try:
         feature, features = validate_feature(feature)
         changes = churn_queries.changes_by_month(feature)
-    except ValueError as err:
-        return error_state(str(err), title="Check the filters"), empty_figure("Check the filters above."), config
-    except WarehouseError as err:
-        return error_state(str(err)), empty_figure("The warehouse could not answer."), config
+    except (ValueError, WarehouseError) as err:
+        return problem_state(err), problem_figure(err), config
     if changes.empty:
         what = feature or "any feature"
         return (empty_state(f"No customer changed its {what} entitlement in the data: every "
@@ -64,7 +47,7 @@ def show_churn_changes(feature):
                 empty_figure("No entitlement changes"), config)
     name = view.file_name("churn_changes", feature)
     title = f"Entitlement changes per month · {feature or 'every feature'}"
-    return ([stale_notice(request_staleness()), view.summary_cards(changes)],
+    return (with_stale_notice(view.summary_cards(changes)),
             view.monthly_figure(changes, features, title), graph_config(name))
 
 
@@ -81,9 +64,7 @@ def show_churn_retention(feature, cohorts):
         cohorts = validate_cohorts(cohorts)
         feature, features = validate_feature(feature)
         data = churn_queries.retention_cohorts(feature)
-    except ValueError as err:
-        return empty_figure(str(err)), config
-    except WarehouseError as err:
+    except (ValueError, WarehouseError) as err:
         return empty_figure(str(err)), config
     rows = view.cohort_rows(data, cohorts)
     if rows.empty:
@@ -104,10 +85,8 @@ def show_churn_cancellations(feature):
     try:
         feature, _ = validate_feature(feature)
         cancellations = churn_queries.cancellations_with_usage(feature)
-    except ValueError as err:
-        return error_state(str(err), title="Check the filters")
-    except WarehouseError as err:
-        return error_state(str(err))
+    except (ValueError, WarehouseError) as err:
+        return problem_state(err)
     if cancellations.empty:
         return empty_state(f"No customer cancelled {feature or 'a feature'} in the data.")
     return view.cancellations_grid(cancellations, view.file_name("churn_cancellations", feature))
@@ -127,9 +106,7 @@ def show_churn_dormant(feature):
             return empty_state("The warehouse has no feature exports yet.")
         data_end = pd.Timestamp(last_export).date()
         dormant = churn_queries.dormant_entitled(feature, data_end)
-    except ValueError as err:
-        return error_state(str(err), title="Check the filters")
-    except WarehouseError as err:
-        return error_state(str(err))
+    except (ValueError, WarehouseError) as err:
+        return problem_state(err)
     return view.dormant_block(dormant, data_end, feature,
                               view.file_name("churn_dormant", feature, f"to-{data_end.isoformat()}"))

@@ -1,11 +1,56 @@
-"""Callbacks of the shared widgets in components/common.py (one per widget kind, MATCH IDs)."""
+"""What every tab's callbacks share, and the callbacks of the shared widgets in
+components/common.py (one per widget kind, MATCH IDs).
+
+Rule: a tab's area that cannot show its answer says why in the same words on every tab.
+A callback catches the problems of its inputs and queries and returns
+`problem_state(err)` in its message area and `problem_figure(err)` in its chart:
+`NothingToShow` (a valid question without an answer), a `ValueError` with a sentence (a
+bad input, checked before any query) and `queries.runner.WarehouseError`. Results go
+out as `with_stale_notice(results)`, marked when the runner served last good copies.
+"""
 
 from __future__ import annotations
 
-from dash import MATCH, Input, Output, callback
+import plotly.graph_objects as go
+from dash import MATCH, Input, Output, callback, html
 from dash.exceptions import PreventUpdate
 
 from components import ids
+from components.common import empty_figure, empty_state, error_state, stale_notice
+from queries.runner import WarehouseError, request_staleness
+
+
+class NothingToShow(Exception):
+    """A valid question with no answer (e.g. a period outside the data); `str()` says
+    why, for an empty state."""
+
+
+def problem_state(err: Exception, title: str = "Check the filters") -> html.Div:
+    """The area's message instead of its answer: an empty state for NothingToShow, the
+    warehouse's sentence for a WarehouseError, and for a bad input (ValueError) its
+    sentence under `title`."""
+    if isinstance(err, NothingToShow):
+        return empty_state(str(err))
+    if isinstance(err, WarehouseError):
+        return error_state(str(err))
+    return error_state(str(err), title=title)
+
+
+def problem_figure(err: Exception) -> go.Figure:
+    """The chart's blank instead of its answer, its message pointing at the area's words
+    (see problem_state)."""
+    if isinstance(err, NothingToShow):
+        return empty_figure("No data in this period")
+    if isinstance(err, WarehouseError):
+        return empty_figure("The warehouse could not answer.")
+    return empty_figure("Check the filters above.")
+
+
+def with_stale_notice(results) -> list:
+    """[the stale notice, `results`]: the notice (None when every result of this request
+    is fresh) says how old the results are when the runner served last good copies.
+    Call it after the request's queries."""
+    return [stale_notice(request_staleness()), results]
 
 
 @callback(

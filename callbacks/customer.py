@@ -5,13 +5,14 @@ from __future__ import annotations
 import pandas as pd
 from dash import Input, Output, callback, clientside_callback
 
+from callbacks.common import with_stale_notice
 from callbacks.navigation import parse_int
 from components import customer as view
 from components import ids
-from components.common import error_state, shorten, stale_notice
+from components.common import error_state, shorten
 from queries import customer as customer_queries
 from queries import organisations
-from queries.runner import WarehouseError, request_staleness
+from queries.runner import WarehouseError
 from serving.personal_data import protect_users
 
 
@@ -50,8 +51,8 @@ def show_customer(organisation_id_text, weeks):
     if since is not None:
         days = days[pd.to_datetime(days["date"]).dt.date >= since]
         changes = changes[pd.to_datetime(changes["change_date"]).dt.date >= since]
-    return [stale_notice(request_staleness()),
-            view.page(organisation, since, weeks, days, usage, by_reason, recent, changes)]
+    return with_stale_notice(view.page(organisation, since, weeks, days, usage, by_reason, recent,
+                                       changes))
 
 
 clientside_callback(

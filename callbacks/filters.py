@@ -5,7 +5,8 @@ Rule: the URL-bound store ids.PERIOD is the period's only state. The preset butt
 the date-range picker write it (`choose_period`, one callback for both, as the URL
 rules require); `show_period` draws buttons, picker and note from it. Tab callbacks
 call `current_period(value)`, which raises ValueError with a sentence for a value that
-is not a period (malformed, impossible dates, start after end).
+is not a period (malformed, impossible dates, start after end), and
+`validate_feature(value)`, which raises ValueError for a feature not in the data.
 """
 
 from __future__ import annotations
@@ -157,6 +158,17 @@ def current_period(value: str | None) -> Period | None:
     first = pd.Timestamp(extent["first_week"].iloc[0]).date()
     last = pd.Timestamp(extent["last_week"].iloc[0]).date()
     return resolve_period(value, first, last)
+
+
+def validate_feature(feature: str | None) -> tuple[str | None, list[str]]:
+    """(feature or None for every feature, the features in the data).
+
+    Raises ValueError for an unknown feature, WarehouseError from the warehouse."""
+    features = organisations.features()
+    if feature and feature not in features:
+        raise ValueError(f"There is no feature “{shorten(feature)}” in the data; choose one of "
+                         f"{', '.join(features)} (or every feature).")
+    return feature or None, features
 
 
 @callback(

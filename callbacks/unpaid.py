@@ -11,21 +11,15 @@ from dataclasses import dataclass
 from dash import Input, Output, State, callback, ctx
 from dash.exceptions import PreventUpdate
 
-from callbacks.filters import Period, current_period
+from callbacks.common import NothingToShow, problem_figure, problem_state, with_stale_notice
+from callbacks.filters import Period, current_period, validate_feature
 from callbacks.navigation import parse_int
 from components import ids
 from components import unpaid as view
-from components.common import (
-    empty_figure,
-    empty_state,
-    error_state,
-    graph_config,
-    shorten,
-    stale_notice,
-)
+from components.common import empty_figure, empty_state, error_state, graph_config, shorten
 from queries import organisations
 from queries import unpaid as unpaid_queries
-from queries.runner import WarehouseError, request_staleness
+from queries.runner import WarehouseError
 from serving.personal_data import protect_users
 
 
@@ -48,17 +42,10 @@ class Filters:
 MAX_CHOICE_LENGTH = 100
 
 
-class NothingToShow(Exception):
-    """A valid question with no answer; `str()` says why, for an empty state."""
-
-
 def validate(period_value, feature, reason) -> Filters:
     """The filters checked against the data. Raises ValueError with a sentence,
     NothingToShow when the period has no data, WarehouseError from the warehouse."""
-    features = organisations.features()
-    if feature and feature not in features:
-        raise ValueError(f"There is no feature “{shorten(feature)}” in the data; choose one of "
-                         f"{', '.join(features)} (or every feature).")
+    feature, _ = validate_feature(feature)
     if reason and (not isinstance(reason, str)
                    or reason not in view.REASONS and reason not in unpaid_queries.reasons()):
         raise ValueError(f"“{shorten(reason)}” is not a reason; choose one of "
@@ -69,7 +56,7 @@ def validate(period_value, feature, reason) -> Filters:
     if not period.overlaps_data:
         raise NothingToShow(f"No usage in {period.label()}: choose a period inside the weeks "
                             "the data covers (see under the period).")
-    return Filters(period, feature or None, reason or None)
+    return Filters(period, feature, reason or None)
 
 
 @callback(
@@ -101,19 +88,15 @@ def show_unpaid_overview(period_value, feature, reason):
         filters = validate(period_value, feature, reason)
         weekly = unpaid_queries.weekly_overview(filters.period.start_week, filters.period.end_week,
                                                 filters.feature, filters.reason)
-    except NothingToShow as why:
-        return empty_state(str(why)), empty_figure("No data in this period"), config
-    except ValueError as err:
-        return error_state(str(err), title="Check the filters"), empty_figure("Check the filters above."), config
-    except WarehouseError as err:
-        return error_state(str(err)), empty_figure("The warehouse could not answer."), config
+    except (NothingToShow, ValueError, WarehouseError) as err:
+        return problem_state(err), problem_figure(err), config
     if weekly.empty:
         return empty_state("No usage at all in this period."), empty_figure("No usage in this period"), config
     summary = view.overview_cards(weekly)
     if not weekly["unpaid_events"].sum():
         summary = [summary, empty_state("No unpaid events in this period with these filters: "
                                         "every feature event was allowed by the customer's plan.")]
-    return ([stale_notice(request_staleness()), summary],
+    return (with_stale_notice(summary),
             view.weekly_figure(weekly, filters.title("Unpaid usage per week")),
             graph_config(filters.file_name("unpaid_weekly")))
 
@@ -133,12 +116,10 @@ def show_unpaid_reasons(period_value, feature, reason):
         filters = validate(period_value, feature, reason)
         by_reason = unpaid_queries.weekly_by_reason(filters.period.start_week, filters.period.end_week,
                                                     filters.feature, filters.reason)
-    except NothingToShow:
-        return empty_figure("No data in this period"), config, view.reason_notes(None)
-    except ValueError:
-        return empty_figure("Check the filters above."), config, view.reason_notes(None)
+    except (NothingToShow, ValueError) as err:
+        return problem_figure(err), config, view.reason_notes(None)
     except WarehouseError as err:
-        return empty_figure("The warehouse could not answer."), config, error_state(str(err))
+        return problem_figure(err), config, error_state(str(err))
     totals = by_reason.groupby("reason")["events"].sum()
     if by_reason.empty:
         return (empty_figure("No unpaid events in this period with these filters"), config,
@@ -160,12 +141,8 @@ def show_unpaid_customers(period_value, feature, reason, customer):
         filters = validate(period_value, feature, reason)
         customers = unpaid_queries.customers_ranked(filters.period.start_week, filters.period.end_day,
                                                     filters.feature, filters.reason)
-    except NothingToShow as why:
-        return empty_state(str(why))
-    except ValueError as err:
-        return error_state(str(err), title="Check the filters")
-    except WarehouseError as err:
-        return error_state(str(err))
+    except (NothingToShow, ValueError, WarehouseError) as err:
+        return problem_state(err)
     if customers.empty:
         return empty_state("No customer had unpaid events in this period with these filters.")
     try:
@@ -202,12 +179,8 @@ def show_unpaid_events(period_value, feature, reason, customer):
         events = protect_users(unpaid_queries.customer_events(
             organisation_id, filters.period.start_week, filters.period.end_day,
             filters.feature, filters.reason))
-    except NothingToShow as why:
-        return view.events_title(None), empty_state(str(why)), shown
-    except ValueError as err:
-        return view.events_title(None), error_state(str(err), title="Check the filters"), shown
-    except WarehouseError as err:
-        return view.events_title(None), error_state(str(err)), shown
+    except (NothingToShow, ValueError, WarehouseError) as err:
+        return view.events_title(None), problem_state(err), shown
     if events.empty:
         return (view.events_title(name, 0),
                 empty_state(f"{name} has no unpaid events in {filters.period.label()} with these "

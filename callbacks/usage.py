@@ -12,21 +12,14 @@ from dataclasses import dataclass
 from dash import Input, Output, callback
 from dash.exceptions import PreventUpdate
 
-from callbacks.filters import Period, current_period
+from callbacks.common import problem_figure, problem_state, with_stale_notice
+from callbacks.filters import Period, current_period, validate_feature
 from callbacks.navigation import customer_href, parse_int
 from components import ids
 from components import usage as view
-from components.common import (
-    empty_figure,
-    empty_state,
-    error_state,
-    graph_config,
-    shorten,
-    stale_notice,
-)
-from queries import organisations
+from components.common import empty_figure, empty_state, graph_config, shorten
 from queries import usage as usage_queries
-from queries.runner import WarehouseError, request_staleness
+from queries.runner import WarehouseError
 
 
 @dataclass(frozen=True)
@@ -54,11 +47,8 @@ def validate(period_value, feature, metric, order, top_text) -> Choice:
     top = parse_int(top_text, "number of customers") or view.DEFAULT_TOP
     if not 1 <= top <= view.MAX_TOP:
         raise ValueError(f"Top {top} is not possible: show between 1 and {view.MAX_TOP} customers.")
-    features = organisations.features()
-    if feature and feature not in features:
-        raise ValueError(f"There is no feature “{shorten(feature)}” in the data; choose one of "
-                         f"{', '.join(features)} (or every feature).")
-    return Choice(current_period(period_value), feature or None, metric, order, top, features)
+    feature, features = validate_feature(feature)
+    return Choice(current_period(period_value), feature, metric, order, top, features)
 
 
 @callback(
@@ -86,11 +76,8 @@ def show_leaderboard(period_value, feature, metric, order, top_text):
                        "under the period. Choose a period inside them.")
             return empty_state(message), empty_figure("No data in this period"), config, None
         frame = usage_queries.leaderboard(period.start_week, period.end_week, choice.feature)
-    except ValueError as err:
-        return (error_state(str(err), title="Check the filters"),
-                empty_figure("Check the filters above."), config, None)
-    except WarehouseError as err:
-        return error_state(str(err)), empty_figure("The warehouse could not answer."), config, None
+    except (ValueError, WarehouseError) as err:
+        return problem_state(err), problem_figure(err), config, None
     ranking = view.rank_leaderboard(frame, choice.metric, choice.order, choice.top)
     if ranking.rows.empty:
         what = choice.feature or "any feature"
@@ -101,8 +88,8 @@ def show_leaderboard(period_value, feature, metric, order, top_text):
     name = view.file_name("usage_leaderboard", choice.feature, choice.metric, choice.order,
                           choice.top, period.file_part())
     return (
-        [stale_notice(request_staleness()),
-         view.summary(ranking, choice.metric, choice.order, choice.feature, period.label())],
+        with_stale_notice(view.summary(ranking, choice.metric, choice.order, choice.feature,
+                                       period.label())),
         view.leaderboard_figure(ranking, choice.metric, choice.order, choice.feature,
                                 choice.features, period.label()),
         graph_config(name),

@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from dash.development.base_component import Component
 
 from app import create_app
 from callbacks import churn
 
 
-def text_of(node) -> str:
-    if isinstance(node, Component):
-        return text_of(getattr(node, "children", None))
-    if isinstance(node, (list, tuple)):
-        return " ".join(text_of(child) for child in node)
-    return "" if node is None else str(node)
-
-
-@pytest.fixture(scope="module")
-def app(demo_warehouse):
-    return create_app({"ACCURX_DUCKDB_PATH": str(demo_warehouse.db_path)})
-
-
-def test_changes_summary_and_chart(app, demo_warehouse):
+def test_changes_summary_and_chart(app, demo_warehouse, text_of):
     confirmed = demo_warehouse.manifest["cancellations_by_confirmation"]["confirmed"]
     with app.server.app_context():
         summary, figure, config = churn.show_churn_changes(None)
@@ -44,7 +30,7 @@ def test_retention_heatmap_separates_left_censored_cohorts(app, cohorts, censore
     assert config["toImageButtonOptions"]["filename"].startswith("churn_retention_SMS_")
 
 
-def test_cancellations_and_dormant_lists(app):
+def test_cancellations_and_dormant_lists(app, text_of):
     with app.server.app_context():
         cancelled = churn.show_churn_cancellations("Video")
         dormant = churn.show_churn_dormant("Video")
@@ -54,7 +40,7 @@ def test_cancellations_and_dormant_lists(app):
 
 @pytest.mark.parametrize("feature,cohorts,words", [("Fax", None, "no feature “Fax”"),
                                                     (None, "sometimes", "not a cohort view")])
-def test_bad_input_is_explained(app, feature, cohorts, words):
+def test_bad_input_is_explained(app, feature, cohorts, words, text_of):
     with app.server.app_context():
         figure, _ = churn.show_churn_retention(feature, cohorts)
         summary, _, _ = churn.show_churn_changes(feature)
@@ -63,7 +49,7 @@ def test_bad_input_is_explained(app, feature, cohorts, words):
         assert words in text_of(summary)
 
 
-def test_missing_warehouse_is_an_error_on_the_tab():
+def test_missing_warehouse_is_an_error_on_the_tab(text_of):
     broken = create_app({"ACCURX_DUCKDB_PATH": "/nonexistent/accurx.duckdb"})
     with broken.server.app_context():
         summary, _, _ = churn.show_churn_changes(None)

@@ -5,22 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pandas as pd
-import pytest
 
-from app import create_app
 from queries import churn as churn_queries
-
-
-@pytest.fixture(scope="module")
-def app(demo_warehouse):
-    return create_app({"ACCURX_DUCKDB_PATH": str(demo_warehouse.db_path)})
-
-
-def _read(db_path, view: str) -> pd.DataFrame:
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        return con.execute(f'select * from "04_PRESENTATION".{view}').df()
 
 
 def test_changes_by_month_match_the_manifest(app, demo_warehouse):
@@ -42,8 +29,8 @@ def test_changes_by_month_match_the_manifest(app, demo_warehouse):
     assert (pd.to_datetime(changes["month"]).dt.day == 1).all()
 
 
-def test_retention_cohorts_are_the_view(app, demo_warehouse):
-    view = _read(demo_warehouse.db_path, "feature_retention_cohorts")
+def test_retention_cohorts_are_the_view(app, views):
+    view = views("feature_retention_cohorts")
     with app.server.app_context():
         cohorts = churn_queries.retention_cohorts("SMS")
     assert len(cohorts) == (view["feature"] == "SMS").sum()
@@ -51,8 +38,8 @@ def test_retention_cohorts_are_the_view(app, demo_warehouse):
     assert set(cohorts["is_left_censored"]) == {True, False}
 
 
-def test_cancellations_with_usage_before(app, demo_warehouse):
-    weekly = _read(demo_warehouse.db_path, "org_feature_usage_weekly")
+def test_cancellations_with_usage_before(app, demo_warehouse, views):
+    weekly = views("org_feature_usage_weekly")
     weekly["week_start"] = pd.to_datetime(weekly["week_start"])
     with app.server.app_context():
         cancelled = churn_queries.cancellations_with_usage(None)
@@ -66,9 +53,9 @@ def test_cancellations_with_usage_before(app, demo_warehouse):
         assert row["events_12_weeks"] == rows.loc[rows["week_start"] >= week_of_day - pd.Timedelta(weeks=12), "events"].sum()
 
 
-def test_dormant_entitled_customers(app, demo_warehouse):
-    daily = _read(demo_warehouse.db_path, "org_feature_daily")
-    usage = _read(demo_warehouse.db_path, "usage_user_daily")
+def test_dormant_entitled_customers(app, demo_warehouse, views):
+    daily = views("org_feature_daily")
+    usage = views("usage_user_daily")
     data_end = pd.Timestamp(daily["date"].max()).date()
     with app.server.app_context():
         dormant = churn_queries.dormant_entitled(None, data_end)

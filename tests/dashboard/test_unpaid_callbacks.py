@@ -9,14 +9,6 @@ from app import create_app
 from callbacks import unpaid
 
 
-def text_of(node) -> str:
-    if isinstance(node, Component):
-        return text_of(getattr(node, "children", None))
-    if isinstance(node, (list, tuple)):
-        return " ".join(text_of(child) for child in node)
-    return "" if node is None else str(node)
-
-
 def find_grid(node):
     """The first dash-ag-grid in a component tree."""
     if isinstance(node, Component):
@@ -31,12 +23,7 @@ def find_grid(node):
     return None
 
 
-@pytest.fixture(scope="module")
-def app(demo_warehouse):
-    return create_app({"ACCURX_DUCKDB_PATH": str(demo_warehouse.db_path)})
-
-
-def test_overview_and_reasons_show_real_numbers(app, demo_warehouse):
+def test_overview_and_reasons_show_real_numbers(app, demo_warehouse, text_of):
     total = sum(demo_warehouse.manifest["unpaid_events_by_reason"].values())
     with app.server.app_context():
         summary, figure, config = unpaid.show_unpaid_overview("all", None, None)
@@ -48,7 +35,7 @@ def test_overview_and_reasons_show_real_numbers(app, demo_warehouse):
     assert "Accurx staff" in text_of(notes) and "None of the above" in text_of(notes)
 
 
-def test_customers_then_one_customers_events(app):
+def test_customers_then_one_customers_events(app, text_of):
     with app.server.app_context():
         grid = find_grid(unpaid.show_unpaid_customers("all", None, None, None))
         top = grid.rowData[0]
@@ -60,7 +47,7 @@ def test_customers_then_one_customers_events(app):
     assert f"customer-{top['organisation_id']}" in events.csvExportParams["fileName"]
 
 
-def test_no_customer_chosen_asks_for_a_click(app):
+def test_no_customer_chosen_asks_for_a_click(app, text_of):
     with app.server.app_context():
         _, body, close_class = unpaid.show_unpaid_events("all", None, None, None)
     assert "Click a customer" in text_of(body) and "d-none" in close_class
@@ -71,7 +58,7 @@ def test_no_customer_chosen_asks_for_a_click(app):
     (("all", "Fax", None, None), "no feature “Fax”"),
     (("2026-10-01..2026-09-01", None, None, None), "after it ends on"),
 ])
-def test_bad_filters_are_explained(app, args, words):
+def test_bad_filters_are_explained(app, args, words, text_of):
     with app.server.app_context():
         summary, _, _ = unpaid.show_unpaid_overview(*args[:3])
         customers = unpaid.show_unpaid_customers(*args)
@@ -80,13 +67,13 @@ def test_bad_filters_are_explained(app, args, words):
 
 @pytest.mark.parametrize("customer,words", [("abc", "not a valid customer id"),
                                              ("999999", "no customer with id 999999")])
-def test_bad_customer_is_explained(app, customer, words):
+def test_bad_customer_is_explained(app, customer, words, text_of):
     with app.server.app_context():
         _, body, _ = unpaid.show_unpaid_events("all", None, None, customer)
     assert words in text_of(body)
 
 
-def test_missing_warehouse_is_an_error_on_the_tab():
+def test_missing_warehouse_is_an_error_on_the_tab(text_of):
     broken = create_app({"ACCURX_DUCKDB_PATH": "/nonexistent/accurx.duckdb"})
     with broken.server.app_context():
         summary, _, _ = unpaid.show_unpaid_overview(None, None, None)

@@ -5,35 +5,23 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pandas as pd
 import pytest
 
-from app import create_app
 from queries import organisations
 from queries import unpaid as unpaid_queries
 
 
 @pytest.fixture(scope="module")
-def app(demo_warehouse):
-    return create_app({"ACCURX_DUCKDB_PATH": str(demo_warehouse.db_path)})
-
-
-def _read(db_path, view: str) -> pd.DataFrame:
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        return con.execute(f'select * from "04_PRESENTATION".{view}').df()
-
-
-@pytest.fixture(scope="module")
-def events(demo_warehouse) -> pd.DataFrame:
-    frame = _read(demo_warehouse.db_path, "unpaid_usage_events")
+def events(views) -> pd.DataFrame:
+    frame = views("unpaid_usage_events")
     day = pd.to_datetime(frame["date"])
     return frame.assign(week=(day - pd.to_timedelta(day.dt.weekday, unit="D")).dt.date)
 
 
 @pytest.fixture(scope="module")
-def usage_weekly(demo_warehouse) -> pd.DataFrame:
-    frame = _read(demo_warehouse.db_path, "org_feature_usage_weekly")
+def usage_weekly(views) -> pd.DataFrame:
+    frame = views("org_feature_usage_weekly")
     return frame.assign(week=pd.to_datetime(frame["week_start"]).dt.date)
 
 

@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from dash.development.base_component import Component
 
 from app import create_app
 from callbacks import usage
 
 
-def text_of(node) -> str:
-    """Every string inside a component tree, joined."""
-    if isinstance(node, Component):
-        return text_of(getattr(node, "children", None))
-    if isinstance(node, (list, tuple)):
-        return " ".join(text_of(child) for child in node)
-    return "" if node is None else str(node)
-
-
-@pytest.fixture(scope="module")
-def app(demo_warehouse):
-    return create_app({"ACCURX_DUCKDB_PATH": str(demo_warehouse.db_path)})
-
-
-def test_default_leaderboard_has_bars_a_grid_and_a_named_png(app):
+def test_default_leaderboard_has_bars_a_grid_and_a_named_png(app, text_of):
     with app.server.app_context():
         summary, figure, config, grid = usage.show_leaderboard(None, None, None, None, None)
     assert "customer-feature pairs were paid for" in text_of(summary)
@@ -59,20 +44,20 @@ def test_one_feature_most_first(app):
     ((None, None, None, None, "lots"), "not a valid number"),
     ((None, None, None, None, "500"), "between 1 and 100"),
 ])
-def test_bad_input_is_explained(app, args, words):
+def test_bad_input_is_explained(app, args, words, text_of):
     with app.server.app_context():
         summary, figure, _, grid = usage.show_leaderboard(*args)
     assert "Check the filters" in text_of(summary) and words in text_of(summary)
     assert grid is None and not [t for t in figure.data if t.name]
 
 
-def test_a_period_without_data_says_so(app):
+def test_a_period_without_data_says_so(app, text_of):
     with app.server.app_context():
         summary, _, _, grid = usage.show_leaderboard("2020-01-01..2020-03-01", None, None, None, None)
     assert "No usage in 2020-W01" in text_of(summary) and grid is None
 
 
-def test_missing_warehouse_is_an_error_on_the_tab():
+def test_missing_warehouse_is_an_error_on_the_tab(text_of):
     broken = create_app({"ACCURX_DUCKDB_PATH": "/nonexistent/accurx.duckdb"})
     with broken.server.app_context():
         summary, _, _, grid = usage.show_leaderboard(None, None, None, None, None)

@@ -6,26 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pandas as pd
 import pytest
 
-from app import create_app
 from components.usage import rank_leaderboard
 from queries import organisations
 from queries import usage as usage_queries
 
 
 @pytest.fixture(scope="module")
-def app(demo_warehouse):
-    return create_app({"ACCURX_DUCKDB_PATH": str(demo_warehouse.db_path)})
-
-
-@pytest.fixture(scope="module")
-def weekly(demo_warehouse) -> pd.DataFrame:
+def weekly(views) -> pd.DataFrame:
     """org_feature_usage_weekly read directly (not through the app's SQL)."""
-    with duckdb.connect(str(demo_warehouse.db_path), read_only=True) as con:
-        return con.execute('select * from "04_PRESENTATION".org_feature_usage_weekly').df()
+    return views("org_feature_usage_weekly")
 
 
 @pytest.fixture(scope="module")

@@ -16,10 +16,9 @@ import statistics
 import time
 from pathlib import Path
 
-import requests
-
 from benchmarks.bench_warehouse import ensure_built
 from benchmarks.common import REPO_ROOT, write_results
+
 
 def _browser_fixtures():
     """The browser tests' server and chromium settings (tests/ is not a package)."""
@@ -57,6 +56,7 @@ def _first_customer(db_path: Path) -> int:
 def first_loads(base_url: str, paths: dict[str, str], log_path: Path) -> tuple[dict, dict]:
     """Per tab: transfer bytes, requests, ms to first chart; and the server's callback log
     lines (serving/observability.py) written while that tab loaded."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     results, callbacks = {}, {}
@@ -80,7 +80,7 @@ def first_loads(base_url: str, paths: dict[str, str], log_path: Path) -> tuple[d
             page.goto(base_url + path, wait_until="commit")
             try:
                 page.locator(FIRST_CONTENT).first.wait_for(state="visible", timeout=90_000)
-            except Exception:
+            except PlaywrightTimeout:
                 page.screenshot(path=str(REPO_ROOT / ".tmp" / f"bench-{tab}-timeout.png"))
                 raise RuntimeError(f"{tab}: no chart or grid row within 90 s ({path})") from None
             first_chart_ms = (time.perf_counter() - started) * 1000

@@ -16,7 +16,7 @@ def warehouse_paths(bench_dir: Path, scale: str) -> tuple[Path, Path]:
 
 def ensure_built(bench_dir: Path, scale: str, seed: int) -> Path:
     """The benchmark warehouse for a scale, built if missing (for the other parts)."""
-    raw_dir, db_path = warehouse_paths(bench_dir, scale)
+    _, db_path = warehouse_paths(bench_dir, scale)
     if not db_path.exists():
         run(bench_dir, scale=scale, seed=seed)
     return db_path

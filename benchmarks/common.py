@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -102,7 +102,7 @@ def time_calls(fn, repeat: int) -> dict:
 def write_results(name: str, payload: dict) -> Path:
     """Write results as JSON (and return the path) under benchmarks/results/."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ")
     body = {"benchmark": name, "measured_at": stamp, "machine": machine(), **payload}
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps(body, indent=2, default=str) + "\n")

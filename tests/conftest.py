@@ -35,7 +35,7 @@ def run_cli(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
     proc = subprocess.run(
         [sys.executable, "-m", "warehouse", *args],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False,
     )
     if proc.returncode != 0:
         raise AssertionError(

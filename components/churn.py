@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
@@ -200,17 +201,18 @@ def retention_figure(cohorts: pd.DataFrame, features: list[str], title: str) -> 
             ["cohort_month", "is_left_censored"], ascending=[True, False])
         order = list(dict.fromkeys(data["cohort"]))
         months = list(range(int(data["months_since_start"].max()) + 1))
-        rate = data.pivot_table(index="cohort", columns="months_since_start",
-                                values="retention_rate", aggfunc="first").reindex(index=order, columns=months)
-        size = data.pivot_table(index="cohort", columns="months_since_start",
-                                values="cohort_size", aggfunc="first").reindex(index=order, columns=months)
-        kept = data.pivot_table(index="cohort", columns="months_since_start",
-                                values="retained", aggfunc="first").reindex(index=order, columns=months)
-        text = rate.map(lambda v: "" if pd.isna(v) else f"{v:.0%}")
-        custom = [[[("" if pd.isna(size.iat[i, j]) else f"{int(kept.iat[i, j]):,} of {int(size.iat[i, j]):,}")]
-                   for j in range(len(months))] for i in range(len(order))]
+        # One grid per measure: cohort x month, the first row of each cell (one pivot,
+        # then plain arrays: per-cell pandas access was most of this chart's time).
+        grid = (data.drop_duplicates(["cohort", "months_since_start"])
+                .pivot(index="cohort", columns="months_since_start",
+                       values=["retention_rate", "cohort_size", "retained"]))
+        rate, size, kept = (grid[measure].reindex(index=order, columns=months).to_numpy(dtype=float)
+                            for measure in ("retention_rate", "cohort_size", "retained"))
+        text = [["" if np.isnan(v) else f"{v:.0%}" for v in cells] for cells in rate]
+        custom = [[["" if np.isnan(n) else f"{int(k):,} of {int(n):,}"] for k, n in zip(ks, ns)]
+                  for ks, ns in zip(kept, size)]
         fig.add_trace(go.Heatmap(
-            z=rate.values, x=[str(m) for m in months], y=order, text=text.values,
+            z=rate, x=[str(m) for m in months], y=order, text=text,
             texttemplate="%{text}", textfont={"size": 13}, customdata=custom,
             zmin=0, zmax=1, colorscale="Cividis", showscale=row == 1, xgap=2, ygap=2,
             colorbar={"title": {"text": "Retained"}, "tickformat": ".0%", "len": 0.6,

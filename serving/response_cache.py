@@ -18,13 +18,18 @@ The key is the SHA-256 of:
   serving/, so a new release sharing a Redis never serves an old release's output),
 - the chosen content encoding.
 
+Single flight: identical requests arriving together in one worker (a room of users
+opening the same page) wait for the first one's render instead of all rendering it:
+the first holds a per-key lock until its response is stored (at most
+RENDER_WAIT_SECONDS; after that the others render themselves).
+
 A response is stored only when it is a 200 and every query it made was answered from
 the current build (no warehouse error, no stale copy: those must be retried next
 time). Sign-in, the request-shape check and the callback timer run before the lookup
 (they are registered first), so a cached response is never sent to a signed-out
 client, and the callback's log line says `"response_cache": "hit"`.
 
-ACCURX_RESPONSE_CACHE=0 turns it off (default on).
+ACCURX_RESPONSE_CACHE=0 turns it off (default on; off with CACHE_TYPE=NullCache).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -50,6 +56,8 @@ _G_KEY = "accurx_response_cache"
 _SOURCE_FOLDERS = ("callbacks", "components", "queries", "serving")
 # The encodings this cache compresses for, best first (flask-compress's order).
 _ENCODINGS = ("br", "gzip")
+# How long a request waits for an identical one's render before rendering itself.
+RENDER_WAIT_SECONDS = 20.0
 
 events = logging.getLogger("accurx.warehouse")
 
@@ -63,6 +71,41 @@ def code_version(root: Path = REPO_ROOT) -> str:
                 digest.update(str(path.relative_to(root)).encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+class SingleFlight:
+    """Per-key locks, created on demand and dropped when nobody holds or waits for them."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._entries: dict[str, list] = {}  # key -> [lock, holders and waiters]
+
+    def acquire(self, key: str, timeout: float) -> bool:
+        """Hold `key`'s lock (True), or give up after `timeout` seconds (False)."""
+        with self._mutex:
+            entry = self._entries.setdefault(key, [threading.Lock(), 0])
+            entry[1] += 1
+        if entry[0].acquire(timeout=timeout):
+            return True
+        self._leave(key)
+        return False
+
+    def release(self, key: str) -> None:
+        with self._mutex:
+            entry = self._entries[key]
+        entry[0].release()
+        self._leave(key)
+
+    def _leave(self, key: str) -> None:
+        with self._mutex:
+            entry = self._entries[key]
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._entries[key]
+
+    def __len__(self) -> int:
+        with self._mutex:
+            return len(self._entries)
 
 
 def _encoding(accept_encoding: str) -> str:
@@ -91,6 +134,8 @@ def install(app: dash.Dash, env: Mapping[str, str]) -> None:
     if (env.get(CONFIG_KEY) or "1").strip().lower() in ("0", "false", "no", "off"):
         return
     server = app.server
+    if server.config["ACCURX_SETTINGS"].cache_type == "NullCache":
+        return  # nothing would ever be kept
     version = code_version()
 
     def key_for(encoding: str) -> str | None:
@@ -108,6 +153,23 @@ def install(app: dash.Dash, env: Mapping[str, str]) -> None:
         digest.update(flask.request.get_data(cache=True))
         return KEY_PREFIX + digest.hexdigest()
 
+    flights = SingleFlight()
+    server.extensions["accurx_response_flights"] = flights
+
+    def cached(key: str) -> bytes | None:
+        try:
+            return query_runner.current_runner().cache.get(key)
+        except Exception as exc:  # noqa: BLE001  (a cache outage slows the app, never breaks it)
+            events.warning(json.dumps({"event": "cache_get_failed", "cause": type(exc).__name__}))
+            return None
+
+    def cached_response(body: bytes, encoding: str) -> flask.Response:
+        response = flask.Response(body, mimetype="application/json")
+        if encoding != "identity":
+            response.headers["Content-Encoding"] = encoding  # flask-compress leaves it be
+            response.headers["Vary"] = "Accept-Encoding"
+        return response
+
     @server.before_request
     def serve_cached_response():
         request = flask.request
@@ -118,21 +180,21 @@ def install(app: dash.Dash, env: Mapping[str, str]) -> None:
         if key is None:
             setattr(flask.g, _G_KEY, ("skip", None, encoding))
             return None
-        cache = query_runner.current_runner().cache
-        try:
-            body = cache.get(key)
-        except Exception as exc:  # noqa: BLE001  (a cache outage slows the app, never breaks it)
-            events.warning(json.dumps({"event": "cache_get_failed", "cause": type(exc).__name__}))
-            body = None
+        body = cached(key)
+        if body is None and flights.acquire(key, RENDER_WAIT_SECONDS):
+            flask.g.accurx_response_flight = key  # released in release_flight
+            body = cached(key)  # rendered by the request we waited for
         if body is None:
             setattr(flask.g, _G_KEY, ("miss", key, encoding))
             return None
         setattr(flask.g, _G_KEY, ("hit", key, encoding))
-        response = flask.Response(body, mimetype="application/json")
-        if encoding != "identity":
-            response.headers["Content-Encoding"] = encoding  # flask-compress leaves it be
-            response.headers["Vary"] = "Accept-Encoding"
-        return response
+        return cached_response(body, encoding)
+
+    @server.teardown_request
+    def release_flight(_exc):
+        key = flask.g.pop("accurx_response_flight", None)
+        if key is not None:
+            flights.release(key)
 
     @server.after_request
     def store_response(response: flask.Response) -> flask.Response:

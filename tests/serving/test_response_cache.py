@@ -192,3 +192,38 @@ def test_code_version_changes_with_the_sources(tmp_path):
     assert response_cache.code_version(tmp_path) == first
     source.write_text("x = 2\n")
     assert response_cache.code_version(tmp_path) != first
+
+
+def test_identical_requests_arriving_together_render_once(make_app, own_warehouse, monkeypatch, caplog):
+    """Eight users open the same page at once on a slow warehouse: one request renders,
+    the others wait for it and are answered from the response cache."""
+    import threading
+
+    caplog.set_level(logging.INFO, logger="accurx")
+    app = make_app(ACCURX_DUCKDB_PATH=str(own_warehouse))
+    from queries.runner import current_runner
+
+    with app.server.app_context():
+        backend = current_runner().backend
+    real_execute = backend.execute
+
+    def slow_execute(*args, **kwargs):
+        time.sleep(0.3)
+        return real_execute(*args, **kwargs)
+
+    monkeypatch.setattr(backend, "execute", slow_execute)
+    bodies, start = [], threading.Barrier(8)
+
+    def user():
+        start.wait()
+        bodies.append(decoded(post(app, "show_leaderboard", LEADERBOARD)))
+
+    users = [threading.Thread(target=user) for _ in range(8)]
+    for thread in users:
+        thread.start()
+    for thread in users:
+        thread.join(timeout=60)
+    assert len(bodies) == 8 and all(body == bodies[0] for body in bodies)
+    outcomes = sorted(line["response_cache"] for line in callback_lines(caplog))
+    assert outcomes == ["hit"] * 7 + ["miss"]
+    assert len(app.server.extensions["accurx_response_flights"]) == 0  # no lock left behind

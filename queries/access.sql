@@ -35,18 +35,13 @@ order by date
 -- grain: one row per organisation whose :feature was :selected_option on :as_of_date
 -- params: as_of_date (date), feature (text), selected_option (text).
 -- active_user_count: the organisation's active users on :as_of_date (0 without a USER export).
-select
-    d.organisation_id,
-    o.organisation_name,
-    o.region,
-    d.active_user_count
-from {presentation}.org_feature_daily as d
-inner join {presentation}.organisations as o
-    on o.organisation_id = d.organisation_id
-where d.date = :as_of_date
-    and d.feature = :feature
-    and d.selected_option = :selected_option
-order by o.organisation_name, d.organisation_id
+-- The name and region are on each row of org_feature_daily (as in organisations): no join.
+select organisation_id, organisation_name, region, active_user_count
+from {presentation}.org_feature_daily
+where date = :as_of_date
+    and feature = :feature
+    and selected_option = :selected_option
+order by organisation_name, organisation_id
 
 -- name: all_trends
 -- grain: one row per (export date, feature, enabled selected_option) with some organisation

@@ -6,5 +6,7 @@ select
     is_enabled,
     option_rank,
     week_start,
-    active_user_count
+    active_user_count,
+    organisation_name,
+    region
 from {{ ref('fct_org_feature_daily') }}

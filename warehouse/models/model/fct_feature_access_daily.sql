@@ -2,17 +2,13 @@
     For every export date and every enabled option: the organisations that had it that
     day and the active users of those organisations that day (0 when no USER export).
     Every (export date, enabled option) pair has a row, zero when nobody had it.
+    Counted from fct_org_feature_daily, the rows the Access tab lists under a card, so
+    a card's totals are the sums of its list by construction.
 #}
 
-with selected_features as (
+with org_feature_daily as (
 
-    select * from {{ ref('fct_selected_features_daily') }}
-
-),
-
-active_users as (
-
-    select * from {{ ref('int_org_active_users_daily') }}
+    select * from {{ ref('fct_org_feature_daily') }}
 
 ),
 
@@ -43,17 +39,14 @@ grid as (
 enabled_organisations as (
 
     select
-        selected_features.date,
-        selected_features.feature,
-        selected_features.selected_option,
+        date,
+        feature,
+        selected_option,
         count(*) as org_count,
-        sum(coalesce(active_users.active_user_count, 0)) as active_user_count
-    from selected_features
-    left join active_users
-        on selected_features.organisation_id = active_users.organisation_id
-        and selected_features.date = active_users.date
-    where selected_features.is_enabled
-    group by selected_features.date, selected_features.feature, selected_features.selected_option
+        sum(active_user_count) as active_user_count
+    from org_feature_daily
+    where is_enabled
+    group by date, feature, selected_option
 
 ),
 

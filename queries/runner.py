@@ -947,7 +947,7 @@ class Runner:
         except WarehouseError as exc:
             last_good = None
             if allow_stale and exc.serves_stale and self.settings.stale_max_age_seconds:
-                last_good = self._cache_get(LAST_GOOD_PREFIX + request_key)
+                last_good = self.cache_get(LAST_GOOD_PREFIX + request_key)
             if last_good is None:
                 _remember_failure()
                 self._log(statement, started, "error", None, attempts.retries, exc)
@@ -968,19 +968,19 @@ class Runner:
         """(frame, "hit" or "miss") for the current build. Raises WarehouseError."""
         identity = attempts.call(self.backend.identity)
         key = hashlib.sha256(f"{request_key}\0{identity}".encode()).hexdigest()
-        frame = self._cache_get(key)
+        frame = self.cache_get(key)
         if frame is not None:
             return frame, "hit"
         # Single flight: parallel callbacks asking the same question wait for the
         # first one's answer instead of all querying the warehouse.
         with self._key_locks[int(key[:8], 16) % len(self._key_locks)]:
-            frame = self._cache_get(key)
+            frame = self.cache_get(key)
             if frame is not None:
                 return frame, "hit"
             frame = attempts.call(lambda: self._execute_current(statement, values, identity))
-            self._cache_set(key, frame)
+            self.cache_set(key, frame)
             if self.settings.stale_max_age_seconds:
-                self._cache_set(LAST_GOOD_PREFIX + request_key, (time.time(), frame),
+                self.cache_set(LAST_GOOD_PREFIX + request_key, (time.time(), frame),
                                 timeout=self.settings.stale_max_age_seconds)
         return frame, "miss"
 
@@ -1042,7 +1042,9 @@ class Runner:
         line.update(extra)
         (log.info if error is None else log.warning)(json.dumps(line))
 
-    def _cache_get(self, key: str):
+    def cache_get(self, key: str):
+        """The value stored under `key` in this runner's cache (None when absent, when
+        there is no cache, or when the cache is down: an outage only costs speed)."""
         if self.cache is None:
             return None
         try:
@@ -1051,7 +1053,8 @@ class Runner:
             events.warning(json.dumps({"event": "cache_get_failed", "cause": type(exc).__name__}))
             return None
 
-    def _cache_set(self, key: str, value: Any, timeout: int | None = None) -> None:
+    def cache_set(self, key: str, value: Any, timeout: int | None = None) -> None:
+        """Store `value` under `key` (a cache that is down is logged and skipped)."""
         if self.cache is None:
             return
         try:
@@ -1059,7 +1062,7 @@ class Runner:
                 self.cache.set(key, value)
             else:
                 self.cache.set(key, value, timeout=timeout)
-        except Exception as exc:  # noqa: BLE001  (as in _cache_get)
+        except Exception as exc:  # noqa: BLE001  (as in cache_get)
             events.warning(json.dumps({"event": "cache_set_failed", "cause": type(exc).__name__}))
 
 

@@ -35,8 +35,6 @@ ACCURX_RESPONSE_CACHE=0 turns it off (default on; off with CACHE_TYPE=NullCache)
 from __future__ import annotations
 
 import hashlib
-import json
-import logging
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -59,7 +57,6 @@ _ENCODINGS = ("br", "gzip")
 # How long a request waits for an identical one's render before rendering itself.
 RENDER_WAIT_SECONDS = 20.0
 
-events = logging.getLogger("accurx.warehouse")
 
 
 def code_version(root: Path = REPO_ROOT) -> str:
@@ -156,13 +153,6 @@ def install(app: dash.Dash, env: Mapping[str, str]) -> None:
     flights = SingleFlight()
     server.extensions["accurx_response_flights"] = flights
 
-    def cached(key: str) -> bytes | None:
-        try:
-            return query_runner.current_runner().cache.get(key)
-        except Exception as exc:  # noqa: BLE001  (a cache outage slows the app, never breaks it)
-            events.warning(json.dumps({"event": "cache_get_failed", "cause": type(exc).__name__}))
-            return None
-
     def cached_response(body: bytes, encoding: str) -> flask.Response:
         response = flask.Response(body, mimetype="application/json")
         if encoding != "identity":
@@ -180,10 +170,11 @@ def install(app: dash.Dash, env: Mapping[str, str]) -> None:
         if key is None:
             setattr(flask.g, _G_KEY, ("skip", None, encoding))
             return None
-        body = cached(key)
+        runner = query_runner.current_runner()
+        body = runner.cache_get(key)
         if body is None and flights.acquire(key, RENDER_WAIT_SECONDS):
             flask.g.accurx_response_flight = key  # released in release_flight
-            body = cached(key)  # rendered by the request we waited for
+            body = runner.cache_get(key)  # rendered by the request we waited for
         if body is None:
             setattr(flask.g, _G_KEY, ("miss", key, encoding))
             return None
@@ -205,13 +196,8 @@ def install(app: dash.Dash, env: Mapping[str, str]) -> None:
         if (response.status_code != 200 or response.mimetype != "application/json"
                 or response.is_streamed or not query_runner.request_answers_are_current()):
             return response
-        data = response.get_data()
-        body = _compress(data, encoding)
-        try:
-            query_runner.current_runner().cache.set(key, body)
-        except Exception as exc:  # noqa: BLE001  (as above)
-            events.warning(json.dumps({"event": "cache_set_failed", "cause": type(exc).__name__}))
-            return response
+        body = _compress(response.get_data(), encoding)
+        query_runner.current_runner().cache_set(key, body)  # a cache that is down is skipped
         if encoding != "identity":
             response.set_data(body)
             response.headers["Content-Encoding"] = encoding

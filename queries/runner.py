@@ -1053,6 +1053,25 @@ class Runner:
             events.warning(json.dumps({"event": "cache_get_failed", "cause": type(exc).__name__}))
             return None
 
+    def cache_add(self, key: str, value: Any, timeout: int) -> bool:
+        """Store `value` under `key` only if nothing is there (atomic in Redis): True when
+        stored, and also when there is no working cache (the caller goes ahead)."""
+        if self.cache is None:
+            return True
+        try:
+            return bool(self.cache.add(key, value, timeout=timeout))
+        except Exception as exc:  # noqa: BLE001  (as in cache_get)
+            events.warning(json.dumps({"event": "cache_add_failed", "cause": type(exc).__name__}))
+            return True
+
+    def cache_delete(self, key: str) -> None:
+        if self.cache is None:
+            return
+        try:
+            self.cache.delete(key)
+        except Exception as exc:  # noqa: BLE001  (as in cache_get)
+            events.warning(json.dumps({"event": "cache_delete_failed", "cause": type(exc).__name__}))
+
     def cache_set(self, key: str, value: Any, timeout: int | None = None) -> None:
         """Store `value` under `key` (a cache that is down is logged and skipped)."""
         if self.cache is None:

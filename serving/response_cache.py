@@ -18,10 +18,13 @@ The key is the SHA-256 of:
   serving/, so a new release sharing a Redis never serves an old release's output),
 - the chosen content encoding.
 
-Single flight: identical requests arriving together in one worker (a room of users
-opening the same page) wait for the first one's render instead of all rendering it:
-the first holds a per-key lock until its response is stored (at most
-RENDER_WAIT_SECONDS; after that the others render themselves).
+Single flight: identical requests arriving together (a room of users opening the same
+page) wait for the first one's render instead of all rendering it. In a worker, the
+first holds a per-key lock until its response is stored; across the workers sharing
+a cache (Redis), it also puts a "rendering" marker in the cache (an atomic add) that
+the others' first requests wait on, polling for the stored body. Nobody waits longer
+than RENDER_WAIT_SECONDS, and a render that fails removes its marker, so the next
+request renders instead.
 
 A response is stored only when it is a 200 and every query it made was answered from
 the current build (no warehouse error, no stale copy: those must be retried next
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -50,6 +54,8 @@ from serving.personal_data import viewer_may_see_personal_data
 CALLBACK_PATH = "/_dash-update-component"
 CONFIG_KEY = "ACCURX_RESPONSE_CACHE"
 KEY_PREFIX = "response:"
+MARKER_PREFIX = "response-rendering:"
+POLL_SECONDS = 0.05
 _G_KEY = "accurx_response_cache"
 _SOURCE_FOLDERS = ("callbacks", "components", "queries", "serving")
 # The encodings this cache compresses for, best first (flask-compress's order).
@@ -103,6 +109,20 @@ class SingleFlight:
     def __len__(self) -> int:
         with self._mutex:
             return len(self._entries)
+
+
+def _rendered_elsewhere(runner, key: str) -> bytes | None:
+    """Another worker holds `key`'s marker: its stored body, or None if it gave up (its
+    marker is gone without a body) or took longer than RENDER_WAIT_SECONDS."""
+    deadline = time.monotonic() + RENDER_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+        body = runner.cache_get(key)
+        if body is not None:
+            return body
+        if runner.cache_get(MARKER_PREFIX + key) is None:
+            return runner.cache_get(key)
+    return None
 
 
 def _encoding(accept_encoding: str) -> str:
@@ -175,6 +195,11 @@ def install(app: dash.Dash, env: Mapping[str, str]) -> None:
         if body is None and flights.acquire(key, RENDER_WAIT_SECONDS):
             flask.g.accurx_response_flight = key  # released in release_flight
             body = runner.cache_get(key)  # rendered by the request we waited for
+            if body is None:
+                if runner.cache_add(MARKER_PREFIX + key, 1, timeout=int(RENDER_WAIT_SECONDS)):
+                    flask.g.accurx_response_marker = key  # removed in release_flight
+                else:
+                    body = _rendered_elsewhere(runner, key)
         if body is None:
             setattr(flask.g, _G_KEY, ("miss", key, encoding))
             return None
@@ -183,6 +208,9 @@ def install(app: dash.Dash, env: Mapping[str, str]) -> None:
 
     @server.teardown_request
     def release_flight(_exc):
+        marker = flask.g.pop("accurx_response_marker", None)
+        if marker is not None:  # after store_response: the body is in before the marker goes
+            query_runner.current_runner().cache_delete(MARKER_PREFIX + marker)
         key = flask.g.pop("accurx_response_flight", None)
         if key is not None:
             flights.release(key)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gzip
 import json
 import logging
 import os
@@ -183,3 +184,41 @@ def test_a_redis_outage_slows_the_app_but_never_breaks_it(warehouse, tmp_path, c
     # Redis is gone: every query goes to the warehouse, and still answers.
     assert len(all_organisations(app)) == 2
     assert cache_outcomes() == ["miss", "hit", "miss"]
+
+
+def test_workers_sharing_redis_render_a_request_once(warehouse, redis_url, redis_client, monkeypatch,
+                                                     caplog):
+    """The same callback request reaches two workers at once: the second waits for the
+    first's render (its "rendering" marker in Redis) and sends the stored body."""
+    import threading
+
+    from serving_support import build_callback_body, callback_key
+
+    caplog.set_level(logging.INFO, logger="accurx")
+    one, two = worker(warehouse, REDIS_URL=redis_url), worker(warehouse, REDIS_URL=redis_url)
+    backend = one.server.extensions[EXTENSION_KEY].backend
+    real_execute = backend.execute
+
+    def slow_execute(*args, **kwargs):
+        time.sleep(0.5)
+        return real_execute(*args, **kwargs)
+
+    monkeypatch.setattr(backend, "execute", slow_execute)
+    body = build_callback_body(one, callback_key(one, "list_customer_choices"), ["Alpha", None])
+    answers: dict[str, bytes] = {}
+
+    def ask(name, app):
+        response = app.server.test_client().post("/_dash-update-component", json=body,
+                                                  headers={"Accept-Encoding": "gzip"})
+        assert response.status_code == 200
+        answers[name] = response.get_data()
+
+    first = threading.Thread(target=ask, args=("one", one))
+    first.start()
+    time.sleep(0.2)  # worker one is rendering (its queries take 0.5 s each)
+    ask("two", two)
+    first.join(timeout=30)
+    assert answers["one"] == answers["two"] and b"Alpha Surgery" in gzip.decompress(answers["two"])
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "accurx.callbacks"]
+    assert sorted(line["response_cache"] for line in lines) == ["hit", "miss"]
+    assert not redis_client.keys("*response-rendering*"), "the marker outlived the render"

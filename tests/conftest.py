@@ -23,6 +23,37 @@ TEST_SCALE = os.environ.get("ACCURX_TEST_SCALE", "small")
 TEST_SEED = int(os.environ.get("ACCURX_TEST_SEED", "7"))
 
 
+def tiny_warehouse(path: Path, organisations: list[tuple[int, str]]) -> Path:
+    """A DuckDB file with only "04_PRESENTATION".organisations and latest_complete_date,
+    swapped in atomically as the real build does (call again on the same path: a rebuild
+    with a new build identity)."""
+    import datetime as dt
+
+    import duckdb
+
+    building = path.with_suffix(".building")
+    con = duckdb.connect(str(building))
+    con.execute('create schema "04_PRESENTATION"')
+    con.execute(
+        'create table "04_PRESENTATION".organisations (organisation_id bigint, '
+        "organisation_name varchar, region varchar, first_export_date date, last_export_date date)"
+    )
+    con.execute('create table "04_PRESENTATION".latest_complete_date as '
+                "select date '2026-03-30' as as_of_date")
+    for organisation_id, name in organisations:
+        con.execute('insert into "04_PRESENTATION".organisations values (?, ?, null, ?, ?)',
+                    [organisation_id, name, dt.date(2026, 1, 1), dt.date(2026, 3, 31)])
+    con.close()
+    os.replace(building, path)
+    return path
+
+
+@pytest.fixture
+def make_tiny_warehouse():
+    """`tiny_warehouse` for the runner's tests: a warehouse in milliseconds."""
+    return tiny_warehouse
+
+
 @dataclass(frozen=True)
 class BuiltWarehouse:
     raw_dir: Path

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import re
 import shutil
 import socket
@@ -40,30 +39,9 @@ CONTRACT_VIEWS = {
 }
 
 
-def make_warehouse(path: Path, organisations: list[tuple[int, str]]) -> None:
-    """A DuckDB file with a "04_PRESENTATION".organisations table, swapped in atomically."""
-    tmp = path.with_suffix(".building")
-    con = duckdb.connect(str(tmp))
-    con.execute('create schema "04_PRESENTATION"')
-    con.execute(
-        'create table "04_PRESENTATION".organisations (organisation_id bigint, '
-        "organisation_name varchar, region varchar, first_export_date date, last_export_date date)"
-    )
-    con.execute('create table "04_PRESENTATION".latest_complete_date as select date \'2026-03-30\' as as_of_date')
-    for organisation_id, name in organisations:
-        con.execute(
-            'insert into "04_PRESENTATION".organisations values (?, ?, null, ?, ?)',
-            [organisation_id, name, dt.date(2026, 1, 1), dt.date(2026, 3, 31)],
-        )
-    con.close()
-    os.replace(tmp, path)
-
-
 @pytest.fixture
-def small_warehouse(tmp_path) -> Path:
-    path = tmp_path / "accurx.duckdb"
-    make_warehouse(path, [(1, "Alpha Surgery"), (2, "Beta Practice")])
-    return path
+def small_warehouse(tmp_path, make_tiny_warehouse) -> Path:
+    return make_tiny_warehouse(tmp_path / "accurx.duckdb", [(1, "Alpha Surgery"), (2, "Beta Practice")])
 
 
 @pytest.fixture
@@ -149,10 +127,10 @@ def test_injection_attempt_is_just_a_value(cached_runner):
         cached_runner.run("organisations", "organisation_by_id", {"organisation_id": "1 or 1=1"})
 
 
-def test_rebuilt_file_is_never_served_from_cache(cached_runner, small_warehouse):
+def test_rebuilt_file_is_never_served_from_cache(cached_runner, small_warehouse, make_tiny_warehouse):
     before = cached_runner.run("organisations", "all_organisations")
     assert len(before) == 2
-    make_warehouse(small_warehouse, [(1, "Alpha Surgery"), (2, "Beta Practice"), (3, "Gamma")])
+    make_tiny_warehouse(small_warehouse, [(1, "Alpha Surgery"), (2, "Beta Practice"), (3, "Gamma")])
     after = cached_runner.run("organisations", "all_organisations")
     assert after["organisation_name"].tolist() == ["Alpha Surgery", "Beta Practice", "Gamma"]
 

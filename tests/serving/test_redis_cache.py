@@ -9,7 +9,6 @@ one; each runs the app's own query module (queries/organisations.py).
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import gzip
 import json
 import logging
@@ -20,7 +19,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
 import redis
 
@@ -30,25 +28,6 @@ from queries.runner import EXTENSION_KEY, LAST_GOOD_PREFIX, staleness_of
 from warehouse.snowflake_check import free_port
 
 KEY_PREFIX = "accurx:q:"
-
-
-def make_warehouse(path: Path, names: list[str]) -> Path:
-    """A DuckDB file with the two views organisations.py reads, swapped in atomically."""
-    building = path.with_suffix(".building")
-    con = duckdb.connect(str(building))
-    con.execute('create schema "04_PRESENTATION"')
-    con.execute(
-        'create table "04_PRESENTATION".organisations (organisation_id bigint, '
-        "organisation_name varchar, region varchar, first_export_date date, last_export_date date)"
-    )
-    con.execute('create table "04_PRESENTATION".latest_complete_date as '
-                "select date '2026-03-30' as as_of_date")
-    for organisation_id, name in enumerate(names, start=1):
-        con.execute('insert into "04_PRESENTATION".organisations values (?, ?, null, ?, ?)',
-                    [organisation_id, name, dt.date(2026, 1, 1), dt.date(2026, 3, 31)])
-    con.close()
-    os.replace(building, path)
-    return path
 
 
 @contextlib.contextmanager
@@ -97,8 +76,8 @@ def redis_client(redis_url) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-def warehouse(tmp_path) -> Path:
-    return make_warehouse(tmp_path / "accurx.duckdb", ["Alpha Surgery", "Beta Practice"])
+def warehouse(tmp_path, make_tiny_warehouse) -> Path:
+    return make_tiny_warehouse(tmp_path / "accurx.duckdb", [(1, "Alpha Surgery"), (2, "Beta Practice")])
 
 
 def worker(warehouse: Path, **settings: str):
@@ -134,11 +113,13 @@ def test_a_result_one_worker_fetched_is_a_cache_hit_in_another(warehouse, redis_
     assert redis_client.keys(f"{KEY_PREFIX}*"), "nothing was written to Redis"
 
 
-def test_a_rebuilt_warehouse_is_a_miss_then_shared_again(warehouse, redis_url, redis_client, cache_outcomes):
+def test_a_rebuilt_warehouse_is_a_miss_then_shared_again(warehouse, redis_url, redis_client, cache_outcomes,
+        make_tiny_warehouse):
     one, two = worker(warehouse, REDIS_URL=redis_url), worker(warehouse, REDIS_URL=redis_url)
     all_organisations(one)
     all_organisations(two)
-    make_warehouse(warehouse, ["Alpha Surgery", "Beta Practice", "Gamma Health Centre"])  # new build identity
+    make_tiny_warehouse(warehouse, [(1, "Alpha Surgery"), (2, "Beta Practice"),
+                                    (3, "Gamma Health Centre")])  # new build identity
     rebuilt = all_organisations(two)
     assert len(rebuilt) == 3
     assert all_organisations(one).equals(rebuilt)

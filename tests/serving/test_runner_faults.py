@@ -10,7 +10,6 @@ a server that cannot be reached, 604/57014 for a statement timeout, ...).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import os
@@ -39,29 +38,9 @@ from queries.runner import (
 ORGANISATIONS = [(1, "Alpha Surgery"), (2, "Beta Practice")]
 
 
-def make_warehouse(path: Path, organisations=ORGANISATIONS) -> Path:
-    """A DuckDB file with "04_PRESENTATION".organisations and latest_complete_date,
-    swapped in atomically as the real build does."""
-    building = path.with_suffix(".building")
-    con = duckdb.connect(str(building))
-    con.execute('create schema "04_PRESENTATION"')
-    con.execute(
-        'create table "04_PRESENTATION".organisations (organisation_id bigint, '
-        "organisation_name varchar, region varchar, first_export_date date, last_export_date date)"
-    )
-    con.execute('create table "04_PRESENTATION".latest_complete_date as '
-                "select date '2026-03-30' as as_of_date")
-    for organisation_id, name in organisations:
-        con.execute('insert into "04_PRESENTATION".organisations values (?, ?, null, ?, ?)',
-                    [organisation_id, name, dt.date(2026, 1, 1), dt.date(2026, 3, 31)])
-    con.close()
-    os.replace(building, path)
-    return path
-
-
 @pytest.fixture
-def warehouse(tmp_path) -> Path:
-    return make_warehouse(tmp_path / "accurx.duckdb")
+def warehouse(tmp_path, make_tiny_warehouse) -> Path:
+    return make_tiny_warehouse(tmp_path / "accurx.duckdb", ORGANISATIONS)
 
 
 FAST_RETRIES = {"ACCURX_RETRY_BASE_SECONDS": "0.2", "ACCURX_RETRY_BUDGET_SECONDS": "60",
@@ -182,7 +161,7 @@ def test_lock_released_between_tries_is_answered_fresh(warehouse, query_log):
 
 
 # ---------------------------------------------------------------- DuckDB: one connection per build
-def test_connection_is_reused_until_the_file_is_rebuilt(warehouse):
+def test_connection_is_reused_until_the_file_is_rebuilt(warehouse, make_tiny_warehouse):
     """Every runner on a path shares one open connection while the build is unchanged;
     a rebuilt file is answered from a new connection, by every runner, at once."""
     first = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), "CACHE_TYPE": "NullCache"})
@@ -192,7 +171,7 @@ def test_connection_is_reused_until_the_file_is_rebuilt(warehouse):
     assert len(second.run("organisations", "all_organisations")) == 2
     assert first.backend._shared.connection is opened is not None
 
-    make_warehouse(warehouse, ORGANISATIONS + [(3, "Gamma Health Centre")])
+    make_tiny_warehouse(warehouse, ORGANISATIONS + [(3, "Gamma Health Centre")])
     for runner in (second, first):
         names = runner.run("organisations", "all_organisations")["organisation_name"].tolist()
         assert "Gamma Health Centre" in names and len(names) == 3
@@ -261,11 +240,11 @@ def test_retry_budget_bounds_the_time_a_request_waits(warehouse, monkeypatch):
     assert sleeps == []
 
 
-def test_timeout_after_a_rebuild_serves_the_last_good_copy(warehouse, monkeypatch):
+def test_timeout_after_a_rebuild_serves_the_last_good_copy(warehouse, monkeypatch, make_tiny_warehouse):
     runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), "ACCURX_STATEMENT_TIMEOUT_SECONDS": "1",
                             "ACCURX_QUERY_ATTEMPTS": "1"})
     fresh = runner.run("organisations", "all_organisations")
-    make_warehouse(warehouse)  # a new build: the cached answer no longer applies
+    make_tiny_warehouse(warehouse, ORGANISATIONS)  # a new build: the cached answer no longer applies
     real_connect = runner.backend.connect
     monkeypatch.setattr(runner.backend, "connect", lambda: SlowConnection(real_connect()))
     stale = runner.run("organisations", "all_organisations")

@@ -2,7 +2,7 @@
 
 Rule: callbacks stay thin so the logic is unit-testable: validate inputs (a message in
 words, or PreventUpdate), one query call, one component/figure builder call, return.
-Each tab's callbacks catch `queries.runner.WarehouseError` and render
+Each tab's callbacks catch `queries.errors.WarehouseError` and render
 `components.common.error_state(str(err))` in that tab's own area, so a failure on one
 tab never breaks another. Tests call the decorated functions directly (inside
 `app.server.app_context()`).

@@ -16,7 +16,7 @@ from components import ids
 from components.common import empty_figure, empty_state, file_slug, fmt_date, graph_config, shorten
 from queries import access as access_queries
 from queries import organisations
-from queries.runner import WarehouseError
+from queries.errors import WarehouseError
 
 
 @dataclass(frozen=True)

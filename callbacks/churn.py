@@ -16,7 +16,7 @@ from components import ids
 from components.common import empty_figure, empty_state, graph_config, shorten
 from queries import churn as churn_queries
 from queries import organisations
-from queries.runner import WarehouseError
+from queries.errors import WarehouseError
 
 
 def validate_cohorts(cohorts: str | None) -> str:

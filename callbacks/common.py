@@ -5,7 +5,7 @@ Rule: a tab's area that cannot show its answer says why in the same words on eve
 A callback catches the problems of its inputs and queries and returns
 `problem_state(err)` in its message area and `problem_figure(err)` in its chart:
 `NothingToShow` (a valid question without an answer), a `ValueError` with a sentence (a
-bad input, checked before any query) and `queries.runner.WarehouseError`. Results go
+bad input, checked before any query) and `queries.errors.WarehouseError`. Results go
 out as `with_stale_notice(results)`, marked when the runner served last good copies.
 """
 
@@ -17,7 +17,8 @@ from dash.exceptions import PreventUpdate
 
 from components import ids
 from components.common import empty_figure, empty_state, error_state, stale_notice
-from queries.runner import WarehouseError, request_staleness
+from queries.errors import WarehouseError
+from queries.request_state import request_staleness
 
 
 class NothingToShow(Exception):

@@ -12,7 +12,7 @@ from components import ids
 from components.common import error_state, shorten
 from queries import customer as customer_queries
 from queries import organisations
-from queries.runner import WarehouseError
+from queries.errors import WarehouseError
 from serving.personal_data import protect_users
 
 

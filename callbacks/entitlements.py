@@ -14,7 +14,8 @@ from components import ids
 from components.common import empty_state, error_state, fmt_date, iso_week_label, stale_notice
 from queries import entitlements as entitlement_queries
 from queries import organisations
-from queries.runner import WarehouseError, request_staleness
+from queries.errors import WarehouseError
+from queries.request_state import request_staleness
 
 # Longer than any customer name or id: typed text is cut, such a selection not kept.
 MAX_SEARCH_LENGTH = 100

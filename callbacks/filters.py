@@ -30,7 +30,7 @@ from components.filters import (
     preset_of,
 )
 from queries import organisations
-from queries.runner import WarehouseError
+from queries.errors import WarehouseError
 
 WEEK = dt.timedelta(days=7)
 # Longer than any period value or feature name: such a value is not kept in the controls.

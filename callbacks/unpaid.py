@@ -19,7 +19,7 @@ from components import unpaid as view
 from components.common import empty_figure, empty_state, error_state, graph_config, shorten
 from queries import organisations
 from queries import unpaid as unpaid_queries
-from queries.runner import WarehouseError
+from queries.errors import WarehouseError
 from serving.personal_data import protect_users
 
 

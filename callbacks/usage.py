@@ -19,7 +19,7 @@ from components import ids
 from components import usage as view
 from components.common import empty_figure, empty_state, graph_config, shorten
 from queries import usage as usage_queries
-from queries.runner import WarehouseError
+from queries.errors import WarehouseError
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ Rules for components (this module and every `components/<tab>.py`):
 - States: `empty_state(msg)` when a valid question has no rows; `error_state(msg)`
   for a `WarehouseError` (pass `str(err)`) or an invalid input; `stale_notice(s)` above
   results the runner served from their last good copy during an outage (pass
-  `queries.runner.request_staleness()`; None when fresh). Never a traceback, never a
+  `queries.request_state.request_staleness()`; None when fresh). Never a traceback, never a
   blank area: each tab catches errors in its own callbacks.
 """
 
@@ -272,8 +272,8 @@ def stale_notice(staleness) -> html.Div | None:
     """'Showing results from 12 minutes ago: the warehouse is not answering.' for results
     served from their last good copy, or None when `staleness` is None (fresh results).
 
-    `staleness` is a `queries.runner.Staleness` (duck-typed: `age_seconds`, `reason`);
-    callbacks pass `queries.runner.request_staleness()` and put the notice above the data
+    `staleness` is a `queries.errors.Staleness` (duck-typed: `age_seconds`, `reason`);
+    callbacks pass `queries.request_state.request_staleness()` and put the notice above the data
     it qualifies."""
     if staleness is None:
         return None

@@ -1,5 +1,5 @@
 """Every word of SQL the app sends: one `<question>.sql` + `<question>.py` per question.
 
-See queries/runner.py for the rules (named statements, `{presentation}`, bound
-parameters, WarehouseError, caching).
+See queries/sqlfile.py for the rules (named statements, `{presentation}`, bound
+parameters) and queries/runner.py for running them (WarehouseError, caching, retries).
 """

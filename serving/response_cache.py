@@ -20,11 +20,12 @@ The key is the SHA-256 of:
 
 Single flight: identical requests arriving together (a room of users opening the same
 page) wait for the first one's render instead of all rendering it. In a worker, the
-first holds a per-key lock until its response is stored; across the workers sharing
-a cache (Redis), it also puts a "rendering" marker in the cache (an atomic add) that
-the others' first requests wait on, polling for the stored body. Nobody waits longer
-than RENDER_WAIT_SECONDS, and a render that fails removes its marker, so the next
-request renders instead.
+first holds a per-key lock (queries/cache.py's SingleFlight, the one the query runner
+uses too) until its response is stored; across the workers sharing a cache (Redis),
+it also puts a "rendering" marker in the cache (an atomic add) that the others' first
+requests wait on, polling for the stored body. Nobody waits longer than
+RENDER_WAIT_SECONDS, and a render that fails removes its marker, so the next request
+renders instead.
 
 A response is stored only when it is a 200 and every query it made was answered from
 the current build (no warehouse error, no stale copy: those must be retried next
@@ -38,7 +39,6 @@ ACCURX_RESPONSE_CACHE=0 turns it off (default on; off with CACHE_TYPE=NullCache)
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -47,8 +47,10 @@ import dash
 import flask
 
 from config import REPO_ROOT
-from queries import runner as query_runner
-from queries.runner import WarehouseError
+from queries.cache import SingleFlight
+from queries.errors import WarehouseError
+from queries.request_state import request_answers_are_current
+from queries.runner import current_runner
 from serving.personal_data import viewer_may_see_personal_data
 
 CALLBACK_PATH = "/_dash-update-component"
@@ -76,52 +78,17 @@ def code_version(root: Path = REPO_ROOT) -> str:
     return digest.hexdigest()[:16]
 
 
-class SingleFlight:
-    """Per-key locks, created on demand and dropped when nobody holds or waits for them."""
-
-    def __init__(self) -> None:
-        self._mutex = threading.Lock()
-        self._entries: dict[str, list] = {}  # key -> [lock, holders and waiters]
-
-    def acquire(self, key: str, timeout: float) -> bool:
-        """Hold `key`'s lock (True), or give up after `timeout` seconds (False)."""
-        with self._mutex:
-            entry = self._entries.setdefault(key, [threading.Lock(), 0])
-            entry[1] += 1
-        if entry[0].acquire(timeout=timeout):
-            return True
-        self._leave(key)
-        return False
-
-    def release(self, key: str) -> None:
-        with self._mutex:
-            entry = self._entries[key]
-        entry[0].release()
-        self._leave(key)
-
-    def _leave(self, key: str) -> None:
-        with self._mutex:
-            entry = self._entries[key]
-            entry[1] -= 1
-            if entry[1] == 0:
-                del self._entries[key]
-
-    def __len__(self) -> int:
-        with self._mutex:
-            return len(self._entries)
-
-
 def _rendered_elsewhere(runner, key: str) -> bytes | None:
     """Another worker holds `key`'s marker: its stored body, or None if it gave up (its
     marker is gone without a body) or took longer than RENDER_WAIT_SECONDS."""
     deadline = time.monotonic() + RENDER_WAIT_SECONDS
     while time.monotonic() < deadline:
         time.sleep(POLL_SECONDS)
-        body = runner.cache_get(key)
+        body = runner.cache.get(key)
         if body is not None:
             return body
-        if runner.cache_get(MARKER_PREFIX + key) is None:
-            return runner.cache_get(key)
+        if runner.cache.get(MARKER_PREFIX + key) is None:
+            return runner.cache.get(key)
     return None
 
 
@@ -156,8 +123,8 @@ def install(app: dash.Dash, env: Mapping[str, str]) -> None:
     version = code_version()
 
     def key_for(encoding: str) -> str | None:
-        runner = query_runner.current_runner()
-        if runner.cache is None:
+        runner = current_runner()
+        if not runner.cache.enabled:
             return None
         try:
             build = runner.backend.identity()
@@ -190,13 +157,13 @@ def install(app: dash.Dash, env: Mapping[str, str]) -> None:
         if key is None:
             setattr(flask.g, _G_KEY, ("skip", None, encoding))
             return None
-        runner = query_runner.current_runner()
-        body = runner.cache_get(key)
+        runner = current_runner()
+        body = runner.cache.get(key)
         if body is None and flights.acquire(key, RENDER_WAIT_SECONDS):
             flask.g.accurx_response_flight = key  # released in release_flight
-            body = runner.cache_get(key)  # rendered by the request we waited for
+            body = runner.cache.get(key)  # rendered by the request we waited for
             if body is None:
-                if runner.cache_add(MARKER_PREFIX + key, 1, timeout=int(RENDER_WAIT_SECONDS)):
+                if runner.cache.add(MARKER_PREFIX + key, 1, timeout=int(RENDER_WAIT_SECONDS)):
                     flask.g.accurx_response_marker = key  # removed in release_flight
                 else:
                     body = _rendered_elsewhere(runner, key)
@@ -210,7 +177,7 @@ def install(app: dash.Dash, env: Mapping[str, str]) -> None:
     def release_flight(_exc):
         marker = flask.g.pop("accurx_response_marker", None)
         if marker is not None:  # after store_response: the body is in before the marker goes
-            query_runner.current_runner().cache_delete(MARKER_PREFIX + marker)
+            current_runner().cache.delete(MARKER_PREFIX + marker)
         key = flask.g.pop("accurx_response_flight", None)
         if key is not None:
             flights.release(key)
@@ -222,10 +189,10 @@ def install(app: dash.Dash, env: Mapping[str, str]) -> None:
             return response
         _, key, encoding = state
         if (response.status_code != 200 or response.mimetype != "application/json"
-                or response.is_streamed or not query_runner.request_answers_are_current()):
+                or response.is_streamed or not request_answers_are_current()):
             return response
         body = _compress(response.get_data(), encoding)
-        query_runner.current_runner().cache_set(key, body)  # a cache that is down is skipped
+        current_runner().cache.set(key, body)  # a cache that is down is skipped
         if encoding != "identity":
             response.set_data(body)
             response.headers["Content-Encoding"] = encoding

@@ -1,6 +1,6 @@
 """Every tab's main callback during a warehouse outage: the previous results, marked stale.
 
-The fault is real, as in tests/serving/test_runner_faults.py: after a first good answer
+The fault is real, as in tests/queries/backends/test_duckdb_backend.py: after a first good answer
 the app's DuckDB file is moved away, so every query of the second call fails
 ("not_built") and the runner serves its last good copy. Each callback must then render
 exactly what it rendered before, plus `components.common.stale_notice` saying so.
@@ -18,7 +18,7 @@ from plotly.io.json import to_json_plotly
 
 from app import create_app
 from callbacks import access, churn, customer, entitlements, unpaid, usage
-from queries.runner import request_staleness
+from queries.request_state import request_staleness
 
 NOTICE_CLASS = "state-stale"
 

@@ -48,7 +48,7 @@ BAD_TEXTS = [v for v in BAD_VALUES if isinstance(v, str) and len(v.strip()) > 3
 
 def known_statements(runner) -> set[str]:
     """Every SQL text the app can send: the named statements of queries/*.sql."""
-    from queries.runner import QUERIES_DIR, load_statements
+    from queries.sqlfile import QUERIES_DIR, load_statements
 
     return {runner.sql_for(path.stem, name).sql
             for path in QUERIES_DIR.glob("*.sql") for name in load_statements(path.stem)}

@@ -24,7 +24,8 @@ import redis
 
 from app import create_app
 from queries import organisations
-from queries.runner import EXTENSION_KEY, LAST_GOOD_PREFIX, staleness_of
+from queries.errors import staleness_of
+from queries.runner import EXTENSION_KEY, LAST_GOOD_PREFIX
 from warehouse.snowflake_check import free_port
 
 KEY_PREFIX = "accurx:q:"

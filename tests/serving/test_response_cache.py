@@ -96,7 +96,8 @@ class FailingWarehouse:
     fault on a file that is still there: the build identity does not change)."""
 
     def __init__(self, app, monkeypatch, kind: str):
-        from queries.runner import WarehouseError, current_runner
+        from queries.errors import WarehouseError
+        from queries.runner import current_runner
 
         with app.server.app_context():
             backend = current_runner().backend

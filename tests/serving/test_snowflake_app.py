@@ -32,13 +32,10 @@ import pytest
 
 from app import create_app
 from queries import access, churn, customer, entitlements, organisations, unpaid, usage
-from queries.runner import (
-    EXTENSION_KEY,
-    QUERY_TAG_APP,
-    WarehouseError,
-    request_staleness,
-    staleness_of,
-)
+from queries.backends.snowflake import QUERY_TAG_APP
+from queries.errors import WarehouseError, staleness_of
+from queries.request_state import request_staleness
+from queries.runner import EXTENSION_KEY
 from warehouse.snowflake_check import normalise_value
 
 pytestmark = pytest.mark.snowflake
@@ -327,7 +324,8 @@ def test_warehouse_down_serves_last_good_copies_then_recovers(built, monkeypatch
     import time
 
     from config import load_settings
-    from queries.runner import Runner, SnowflakeBackend
+    from queries.backends.snowflake import SnowflakeBackend
+    from queries.runner import BUILD_IDENTITY, Runner
     from warehouse.snowflake_check import free_port
 
     cooldown = 3.0
@@ -340,7 +338,8 @@ def test_warehouse_down_serves_last_good_copies_then_recovers(built, monkeypatch
     live = runner.backend
     fresh = run_in(app, organisations.all_organisations)
     monkeypatch.setattr(runner, "backend",
-                        SnowflakeBackend(load_settings({**settings, "SNOWFLAKE_PORT": str(free_port())})))
+                        SnowflakeBackend(load_settings({**settings, "SNOWFLAKE_PORT": str(free_port())}),
+                                         BUILD_IDENTITY))
 
     def during_outage():
         frame = organisations.all_organisations()

@@ -1,12 +1,8 @@
-"""Warehouse faults (queries/runner.py): retries, stale copies, recovery, logs.
-
-Each fault is injected for real where this machine allows it (a missing DuckDB file, a
-file locked by a writer in another process, a query interrupted by the statement
-timeout) and otherwise with a stand-in for `snowflake.connector.connect` that answers
-from a small DuckDB file and raises the connector's own error classes with the errno
-and SQLSTATE Snowflake really sends (390100/28000 for a refused password, 250001 for
-a server that cannot be reached, 604/57014 for a statement timeout, ...).
-"""
+"""queries/backends/snowflake.py: the runner against a fakesnow server, and each fault
+through a stand-in for `snowflake.connector.connect` that answers from a small DuckDB
+file and raises the connector's own error classes with the errno and SQLSTATE
+Snowflake really sends (390100/28000 for a refused password, 250001 for a server that
+cannot be reached, 604/57014 for a statement timeout, ...)."""
 
 from __future__ import annotations
 
@@ -14,6 +10,7 @@ import json
 import logging
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -21,246 +18,74 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from flask import Flask
+from runner_support import FAST_RETRIES, assert_backoff, cached_runner, query_lines
 from snowflake.connector import errors as sf
 
-from components.common import stale_notice
 from config import load_settings
-from queries.runner import (
-    Runner,
-    Staleness,
-    WarehouseError,
-    init_app,
-    request_staleness,
-    staleness_of,
-)
-
-ORGANISATIONS = [(1, "Alpha Surgery"), (2, "Beta Practice")]
+from queries.errors import WarehouseError, staleness_of
+from queries.runner import Runner
+from queries.sqlfile import QueryRef
 
 
-@pytest.fixture
-def warehouse(tmp_path, make_tiny_warehouse) -> Path:
-    return make_tiny_warehouse(tmp_path / "accurx.duckdb", ORGANISATIONS)
-
-
-FAST_RETRIES = {"ACCURX_RETRY_BASE_SECONDS": "0.2", "ACCURX_RETRY_BUDGET_SECONDS": "60",
-                "ACCURX_OUTAGE_COOLDOWN_SECONDS": "0"}
-
-
-def cached_runner(overrides: dict, sleeps: list | None = None) -> Runner:
-    """A Runner with a per-process cache (as one worker has), back-off pauses recorded
-    in `sleeps` instead of slept."""
-    runner = init_app(Flask(__name__), load_settings({**FAST_RETRIES, **overrides}, environ={}))
-    if sleeps is not None:
-        runner._sleep = sleeps.append
-    return runner
-
-
-def query_lines(caplog) -> list[dict]:
-    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "accurx.queries"]
-
-
-@pytest.fixture
-def query_log(caplog):
-    caplog.set_level(logging.INFO, logger="accurx")
-    return lambda: query_lines(caplog)
-
-
-def assert_backoff(sleeps: list[float], base: float = 0.2) -> None:
-    """Exponential back-off with jitter: the n-th pause is in [0.5, 1] x base x 2^n."""
-    for n, pause in enumerate(sleeps):
-        assert 0.5 * base * 2**n <= pause <= base * 2**n, sleeps
-
-
-# ---------------------------------------------------------------- DuckDB: missing file
-def test_missing_file_serves_the_last_good_copy_marked_stale_then_recovers(warehouse, query_log):
-    sleeps: list[float] = []
-    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse)}, sleeps)
-    fresh = runner.run("organisations", "all_organisations")
-    assert staleness_of(fresh) is None
-
-    hidden = warehouse.with_suffix(".away")
-    os.replace(warehouse, hidden)
-    stale = runner.run("organisations", "all_organisations")
-    assert stale.equals(fresh)
-    staleness = staleness_of(stale)
-    assert staleness.kind == "not_built" and "has not been built yet" in staleness.message
-    assert staleness.reason == "the warehouse file is missing"
-    assert 0 <= staleness.age_seconds < 60
-    assert sleeps == []  # a missing file is not retried: it will not appear in a second
-
-    with pytest.raises(WarehouseError, match="has not been built yet") as raised:
-        runner.run("organisations", "organisation_by_id", {"organisation_id": 1})  # never asked
-    assert raised.value.kind == "not_built"
-
-    os.replace(hidden, warehouse)
-    recovered = runner.run("organisations", "all_organisations")
-    assert staleness_of(recovered) is None and recovered.equals(fresh)
-    assert [(line["cache"], line["retries"]) for line in query_log()] == [
-        ("miss", 0), ("stale", 0), ("error", 0), ("hit", 0)]
-
-
-# ---------------------------------------------------------------- DuckDB: locked file
-def hold_write_lock(path: Path):
-    """Another process writing into the warehouse file and keeping it open (as a build
-    in place would): the file changes, and readers get DuckDB's lock conflict. Returns
-    a function that ends that process."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", (
-            "import duckdb, sys\n"
-            f"con = duckdb.connect({str(path)!r})\n"
-            "con.execute('create table building as select 1 as x')\n"
-            "con.execute('checkpoint')\n"
-            "print('locked', flush=True)\n"
-            "sys.stdin.readline()\n")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "locked"
-
-    def release():
-        proc.stdin.close()
-        proc.wait(timeout=30)
-
-    return release
-
-
-# A writer in place can only take the file while no reader holds it: these runners close
-# their connection after every query (ACCURX_DUCKDB_KEEP_OPEN_SECONDS=0).
-CLOSE_AFTER_EACH_QUERY = {"ACCURX_DUCKDB_KEEP_OPEN_SECONDS": "0"}
-
-
-def test_locked_file_is_retried_with_backoff_then_served_stale_and_recovers(warehouse, query_log):
-    sleeps: list[float] = []
-    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), **CLOSE_AFTER_EACH_QUERY}, sleeps)
-    fresh = runner.run("organisations", "all_organisations")
-    release = hold_write_lock(warehouse)
+@pytest.fixture(scope="module")
+def fakesnow_port(tmp_path_factory):
+    executable = Path(sys.executable).with_name("fakesnow")
+    if not executable.exists() and not shutil.which("fakesnow"):
+        pytest.skip("fakesnow is not installed")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log_path = tmp_path_factory.mktemp("fakesnow") / "server.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([str(executable), "-s", "-p", str(port)], stdout=log,
+                                stderr=subprocess.STDOUT)
     try:
-        stale = runner.run("organisations", "all_organisations")
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    pytest.fail(f"fakesnow server did not start:\n{log_path.read_text()[-2000:]}")
+                time.sleep(0.2)
+        yield port
     finally:
-        release()
-    assert stale.equals(fresh)
-    assert staleness_of(stale).kind == "busy"
-    assert staleness_of(stale).reason == "the warehouse is being rebuilt"
-    assert len(sleeps) == 2  # three tries
-    assert_backoff(sleeps)
-    line = query_log()[-1]
-    assert (line["cache"], line["retries"], line["error"], line["cause"]) == (
-        "stale", 2, "busy", "IOException")
-
-    recovered = runner.run("organisations", "all_organisations")
-    assert staleness_of(recovered) is None and recovered.equals(fresh)
-    assert query_log()[-1]["cache"] == "miss"  # the file changed: a new build identity
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
-def test_lock_released_between_tries_is_answered_fresh(warehouse, query_log):
-    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), **CLOSE_AFTER_EACH_QUERY})
-    release = hold_write_lock(warehouse)
-    runner._sleep = lambda pause: release()  # the build finishes during the first pause
-    frame = runner.run("organisations", "all_organisations")
-    assert staleness_of(frame) is None and len(frame) == 2
-    assert query_log()[-1]["retries"] == 1
+@pytest.mark.snowflake
+def test_runner_against_fakesnow(fakesnow_port):
+    import snowflake.connector
 
+    connection = {"account": "fakesnow", "user": "dashboard", "password": "unused", "host": "127.0.0.1",
+                      "port": fakesnow_port, "protocol": "http"}
+    con = snowflake.connector.connect(**connection)
+    cur = con.cursor()
+    cur.execute("create database if not exists ACCURX")
+    cur.execute('create schema if not exists ACCURX."04_PRESENTATION"')
+    cur.execute('create table ACCURX."04_PRESENTATION".organisations (organisation_id int, '
+                "organisation_name varchar, region varchar, first_export_date date, last_export_date date)")
+    cur.execute("insert into ACCURX.\"04_PRESENTATION\".organisations values "
+                "(1, 'Alpha Surgery', null, '2026-01-01', '2026-03-01'), "
+                "(2, 'Beta Practice', 'London', '2026-01-02', '2026-03-02')")
+    con.close()
 
-# ---------------------------------------------------------------- DuckDB: one connection per build
-def test_connection_is_reused_until_the_file_is_rebuilt(warehouse, make_tiny_warehouse):
-    """Every runner on a path shares one open connection while the build is unchanged;
-    a rebuilt file is answered from a new connection, by every runner, at once."""
-    first = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), "CACHE_TYPE": "NullCache"})
-    second = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), "CACHE_TYPE": "NullCache"})
-    assert len(first.run("organisations", "all_organisations")) == 2
-    opened = first.backend._shared.connection
-    assert len(second.run("organisations", "all_organisations")) == 2
-    assert first.backend._shared.connection is opened is not None
-
-    make_tiny_warehouse(warehouse, ORGANISATIONS + [(3, "Gamma Health Centre")])
-    for runner in (second, first):
-        names = runner.run("organisations", "all_organisations")["organisation_name"].tolist()
-        assert "Gamma Health Centre" in names and len(names) == 3
-    assert first.backend._shared.connection is not opened
-
-
-def test_idle_connection_is_closed_so_a_writer_in_place_can_proceed(warehouse):
-    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), "CACHE_TYPE": "NullCache",
-                            "ACCURX_DUCKDB_KEEP_OPEN_SECONDS": "1"})
-    runner.run("organisations", "all_organisations")
-    shared = runner.backend._shared
-    assert shared.connection is not None
-    deadline = time.monotonic() + 20
-    while shared.connection is not None and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert shared.connection is None
-    release = hold_write_lock(warehouse)  # raises if a reader still held the file
-    release()
-    assert len(runner.run("organisations", "all_organisations")) == 2
-
-
-# ---------------------------------------------------------------- DuckDB: slow query
-class SlowConnection:
-    """A real DuckDB connection whose every statement is a long computation, so the
-    runner's statement timeout really interrupts it."""
-
-    def __init__(self, con):
-        self.con = con
-
-    def execute(self, sql, params):
-        return self.con.execute("select sum(a.range * b.range) from range(100000000) a, range(100000000) b")
-
-    def interrupt(self):
-        self.con.interrupt()
-
-    def close(self):
-        self.con.close()
-
-
-def test_timeout_is_retried_then_reported_in_words(warehouse, monkeypatch, query_log):
-    sleeps: list[float] = []
-    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), "ACCURX_STATEMENT_TIMEOUT_SECONDS": "1"},
-                           sleeps)
-    real_connect = runner.backend.connect
-    monkeypatch.setattr(runner.backend, "connect", lambda: SlowConnection(real_connect()))
-    started = time.monotonic()
-    with pytest.raises(WarehouseError, match="took longer than 1 s") as raised:
-        runner.run("organisations", "all_organisations")
-    assert raised.value.kind == "timeout"
-    assert 3 <= time.monotonic() - started < 20  # three tries of ~1 s, each interrupted
-    assert len(sleeps) == 2
-    line = query_log()[-1]
-    assert (line["cache"], line["retries"], line["error"]) == ("error", 2, "timeout")
-
-
-def test_retry_budget_bounds_the_time_a_request_waits(warehouse, monkeypatch):
-    """No retry starts after ACCURX_RETRY_BUDGET_SECONDS: a timed-out query that used the
-    budget up is not run again (the request must end before gunicorn's timeout)."""
-    sleeps: list[float] = []
-    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), "ACCURX_STATEMENT_TIMEOUT_SECONDS": "1",
-                            "ACCURX_RETRY_BUDGET_SECONDS": "0.5"}, sleeps)
-    real_connect = runner.backend.connect
-    monkeypatch.setattr(runner.backend, "connect", lambda: SlowConnection(real_connect()))
-    with pytest.raises(WarehouseError, match="took longer"):
-        runner.run("organisations", "all_organisations")
-    assert sleeps == []
-
-
-def test_timeout_after_a_rebuild_serves_the_last_good_copy(warehouse, monkeypatch, make_tiny_warehouse):
-    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), "ACCURX_STATEMENT_TIMEOUT_SECONDS": "1",
-                            "ACCURX_QUERY_ATTEMPTS": "1"})
-    fresh = runner.run("organisations", "all_organisations")
-    make_tiny_warehouse(warehouse, ORGANISATIONS)  # a new build: the cached answer no longer applies
-    real_connect = runner.backend.connect
-    monkeypatch.setattr(runner.backend, "connect", lambda: SlowConnection(real_connect()))
-    stale = runner.run("organisations", "all_organisations")
-    assert stale.equals(fresh)
-    assert staleness_of(stale).reason == "the warehouse is taking too long to answer"
-
-
-# ---------------------------------------------------------------- DuckDB: permanent faults
-def test_missing_view_is_neither_retried_nor_served_stale(warehouse, query_log):
-    sleeps: list[float] = []
-    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse)}, sleeps)
-    with pytest.raises(WarehouseError, match="does not have a view") as raised:
+    settings = load_settings({
+        "ACCURX_WAREHOUSE": "snowflake", "SNOWFLAKE_ACCOUNT": "fakesnow", "SNOWFLAKE_USER": "dashboard",
+        "SNOWFLAKE_PASSWORD": "unused", "SNOWFLAKE_HOST": "127.0.0.1",
+        "SNOWFLAKE_PORT": str(fakesnow_port), "SNOWFLAKE_PROTOCOL": "http",
+    }, environ={})
+    runner = Runner(settings)
+    one = runner.run("organisations", "organisation_by_id", {"organisation_id": 2})
+    assert one["organisation_name"].tolist() == ["Beta Practice"]
+    assert list(one.columns) == ["organisation_id", "organisation_name", "region",
+                                 "first_export_date", "last_export_date"]
+    assert str(one["last_export_date"].dtype).startswith("datetime64")
+    assert runner.backend.identity().startswith("snowflake:")
+    with pytest.raises(WarehouseError, match="does not have a view"):
         runner.run("access", "export_dates")
-    assert raised.value.kind == "missing_view" and not raised.value.transient
-    assert sleeps == []
-    assert query_log()[-1]["error"] == "missing_view"
 
 
 # ---------------------------------------------------------------- Snowflake: a stand-in connector
@@ -558,6 +383,21 @@ def test_sign_in_uses_the_key_pair_read_only_role_timeout_and_a_query_tag_per_qu
     assert runner.backend.pool.idle_count() == 2
 
 
+def test_the_build_identity_is_the_answer_of_the_statement_the_runner_names(fake_snowflake):
+    settings = load_settings(snowflake_settings(), environ={})
+    named = QueryRef("organisations", "data_extent")
+    runner = Runner(settings, identity_query=named)
+    identity = runner.backend.identity()
+    sql, params = fake_snowflake.executed[-1]
+    assert sql == runner.sql_for(*named).sql and params == []
+    assert identity.startswith("snowflake:") and "2026, 3, 31" in identity
+    assert json.loads(fake_snowflake.sign_ins[-1]["session_parameters"]["QUERY_TAG"])["question"] == (
+        "organisations")
+    default = Runner(settings)
+    default.backend.identity()
+    assert fake_snowflake.executed[-1][0] == default.sql_for("organisations", "build_identity").sql
+
+
 def test_role_can_be_overridden_and_a_named_connection_is_passed_to_the_connector(fake_snowflake):
     runner = cached_runner({"ACCURX_WAREHOUSE": "snowflake", "SNOWFLAKE_CONNECTION_NAME": "accurx_prod",
                             "SNOWFLAKE_ROLE": "ACCURX_DASHBOARD_READER_EU", **FAST_RETRIES})
@@ -649,51 +489,3 @@ def test_query_logs_hold_no_parameter_values_messages_or_secrets(fake_snowflake,
     assert SECRET_PASSPHRASE not in everything
     assert SECRET_PASSPHRASE not in repr(runner.settings) + json.dumps(runner.settings.describe())
     assert runner.settings.describe()["auth"] == "key pair"
-
-
-# ---------------------------------------------------------------- what a tab shows
-def test_stale_notice_says_how_old_the_results_are_and_why():
-    twelve_minutes_ago = Staleness(time.time() - 12 * 60 - 5, "the warehouse is not answering",
-                                   "Snowflake could not be reached; the dashboard will keep trying.",
-                                   "unreachable")
-    notice = stale_notice(twelve_minutes_ago)
-    text = "".join(str(getattr(c, "children", c)) for c in notice.children)
-    assert text.startswith("Showing results from 12 minutes ago: the warehouse is not answering.")
-    assert notice.role == "status"
-    assert stale_notice(None) is None
-
-
-def test_a_tab_keeps_showing_its_last_results_during_an_outage(demo_warehouse, tmp_path):
-    """The Access tab's own callback: after the warehouse file disappears it renders the
-    same cards from the last good copies, and `request_staleness()` tells it so; a date
-    never asked before shows the error; the tab recovers when the file is back."""
-    from app import create_app
-    from callbacks.access import show_access_cards
-
-    db_path = tmp_path / "accurx.duckdb"
-    shutil.copyfile(demo_warehouse.db_path, db_path)
-    app = create_app({"ACCURX_WAREHOUSE": "duckdb", "ACCURX_DUCKDB_PATH": str(db_path)})
-
-    def show(date_text=None):
-        with app.server.app_context():
-            note, cards = show_access_cards(date_text, None)
-            return note, cards, request_staleness()
-
-    note, cards, staleness = show()
-    assert staleness is None
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        (other_day,) = con.execute(  # an export date the tab has not been asked about
-            'select min(date) from "04_PRESENTATION".feature_access_daily').fetchone()
-    finally:
-        con.close()
-    os.replace(db_path, tmp_path / "away.duckdb")
-    stale_note, stale_cards, staleness = show()
-    assert str(stale_cards[1:]) == str(cards[1:]) and str(stale_note) == str(note)
-    assert cards[0] is None and "Showing results from" in str(stale_cards[0])  # stale_notice
-    assert staleness is not None and staleness.reason == "the warehouse file is missing"
-    _, error, staleness = show(other_day.isoformat())
-    assert "state-error" in str(error) and "has not been built yet" in str(error)
-    os.replace(tmp_path / "away.duckdb", db_path)
-    _, recovered, staleness = show()
-    assert staleness is None and str(recovered) == str(cards)

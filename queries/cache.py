@@ -1,0 +1,124 @@
+"""The app's one shared cache, wrapped so that it never raises, and the one single-flight.
+
+Both the query runner (queries/runner.py: query results and their "last good" copies)
+and the response cache (serving/response_cache.py: rendered callback bodies) keep
+their values in the same flask-caching store (per process, or Redis shared by every
+worker), through `SafeCache`: a cache that is down only costs speed, so every call
+logs the failure on `accurx.warehouse` and answers as if the key were absent.
+
+`SingleFlight` gives parallel requests for the same key one lock, so that the first
+computes the value and the others wait for it instead of all computing it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+events = logging.getLogger("accurx.warehouse")
+
+
+class SafeCache:
+    """A flask-caching Cache (or None: no cache) whose calls never raise."""
+
+    def __init__(self, store: Any = None):
+        self.store = store
+
+    @property
+    def enabled(self) -> bool:
+        return self.store is not None
+
+    def get(self, key: str):
+        """The value stored under `key` (None when absent, when there is no cache, or
+        when the cache is down: an outage only costs speed)."""
+        if self.store is None:
+            return None
+        try:
+            return self.store.get(key)
+        except Exception as exc:  # noqa: BLE001  (a cache outage slows the app, never breaks it)
+            self._failed("get", exc)
+            return None
+
+    def set(self, key: str, value: Any, timeout: int | None = None) -> None:
+        """Store `value` under `key` (a cache that is down is logged and skipped)."""
+        if self.store is None:
+            return
+        try:
+            if timeout is None:
+                self.store.set(key, value)
+            else:
+                self.store.set(key, value, timeout=timeout)
+        except Exception as exc:  # noqa: BLE001  (as in get)
+            self._failed("set", exc)
+
+    def add(self, key: str, value: Any, timeout: int) -> bool:
+        """Store `value` under `key` only if nothing is there (atomic in Redis): True when
+        stored, and also when there is no working cache (the caller goes ahead)."""
+        if self.store is None:
+            return True
+        try:
+            return bool(self.store.add(key, value, timeout=timeout))
+        except Exception as exc:  # noqa: BLE001  (as in get)
+            self._failed("add", exc)
+            return True
+
+    def delete(self, key: str) -> None:
+        if self.store is None:
+            return
+        try:
+            self.store.delete(key)
+        except Exception as exc:  # noqa: BLE001  (as in get)
+            self._failed("delete", exc)
+
+    @staticmethod
+    def _failed(operation: str, exc: BaseException) -> None:
+        events.warning(json.dumps({"event": f"cache_{operation}_failed", "cause": type(exc).__name__}))
+
+
+class SingleFlight:
+    """Per-key locks, created on demand and dropped when nobody holds or waits for them."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._entries: dict[str, list] = {}  # key -> [lock, holders and waiters]
+
+    def acquire(self, key: str, timeout: float | None = None) -> bool:
+        """Hold `key`'s lock (True), or give up after `timeout` seconds (False; None
+        waits for as long as it takes)."""
+        with self._mutex:
+            entry = self._entries.setdefault(key, [threading.Lock(), 0])
+            entry[1] += 1
+        if entry[0].acquire(timeout=-1 if timeout is None else timeout):
+            return True
+        self._leave(key)
+        return False
+
+    def release(self, key: str) -> None:
+        with self._mutex:
+            entry = self._entries[key]
+        entry[0].release()
+        self._leave(key)
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        """`with flights.hold(key):` the block runs while holding `key`'s lock."""
+        self.acquire(key)
+        try:
+            yield
+        finally:
+            self.release(key)
+
+    def _leave(self, key: str) -> None:
+        with self._mutex:
+            entry = self._entries[key]
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._entries[key]
+
+    def __len__(self) -> int:
+        with self._mutex:
+            return len(self._entries)

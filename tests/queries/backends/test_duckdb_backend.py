@@ -1,0 +1,228 @@
+"""queries/backends/duckdb.py, driven through the runner: one shared read-only connection
+per build, closed when idle; a missing file, a file locked by a writer in another
+process and a query interrupted by the statement timeout, each injected for real."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from runner_support import ORGANISATIONS, assert_backoff, cached_runner
+
+from config import load_settings
+from queries.errors import WarehouseError, staleness_of
+from queries.runner import Runner
+
+
+def test_keep_open_zero_leaves_no_connection_open(warehouse):
+    runner = Runner(load_settings({"ACCURX_DUCKDB_PATH": str(warehouse),
+                                   "ACCURX_DUCKDB_KEEP_OPEN_SECONDS": "0"}, environ={}))
+    runner.run("organisations", "all_organisations")
+    # A writer in this process can open the file only if no read-only connection is open.
+    con = duckdb.connect(str(warehouse))
+    con.close()
+
+
+def test_by_default_the_read_only_connection_stays_open_between_queries(warehouse):
+    runner = Runner(load_settings({"ACCURX_DUCKDB_PATH": str(warehouse)}, environ={}))
+    runner.run("organisations", "all_organisations")
+    with pytest.raises(duckdb.ConnectionException):
+        duckdb.connect(str(warehouse))  # read-write, while the reader is open
+    runner.backend._shared.close()
+    duckdb.connect(str(warehouse)).close()
+
+
+# ---------------------------------------------------------------- DuckDB: missing file
+def test_missing_file_serves_the_last_good_copy_marked_stale_then_recovers(warehouse, query_log):
+    sleeps: list[float] = []
+    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse)}, sleeps)
+    fresh = runner.run("organisations", "all_organisations")
+    assert staleness_of(fresh) is None
+
+    hidden = warehouse.with_suffix(".away")
+    os.replace(warehouse, hidden)
+    stale = runner.run("organisations", "all_organisations")
+    assert stale.equals(fresh)
+    staleness = staleness_of(stale)
+    assert staleness.kind == "not_built" and "has not been built yet" in staleness.message
+    assert staleness.reason == "the warehouse file is missing"
+    assert 0 <= staleness.age_seconds < 60
+    assert sleeps == []  # a missing file is not retried: it will not appear in a second
+
+    with pytest.raises(WarehouseError, match="has not been built yet") as raised:
+        runner.run("organisations", "organisation_by_id", {"organisation_id": 1})  # never asked
+    assert raised.value.kind == "not_built"
+
+    os.replace(hidden, warehouse)
+    recovered = runner.run("organisations", "all_organisations")
+    assert staleness_of(recovered) is None and recovered.equals(fresh)
+    assert [(line["cache"], line["retries"]) for line in query_log()] == [
+        ("miss", 0), ("stale", 0), ("error", 0), ("hit", 0)]
+
+
+# ---------------------------------------------------------------- DuckDB: locked file
+def hold_write_lock(path: Path):
+    """Another process writing into the warehouse file and keeping it open (as a build
+    in place would): the file changes, and readers get DuckDB's lock conflict. Returns
+    a function that ends that process."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import duckdb, sys\n"
+            f"con = duckdb.connect({str(path)!r})\n"
+            "con.execute('create table building as select 1 as x')\n"
+            "con.execute('checkpoint')\n"
+            "print('locked', flush=True)\n"
+            "sys.stdin.readline()\n")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "locked"
+
+    def release():
+        proc.stdin.close()
+        proc.wait(timeout=30)
+
+    return release
+
+
+# A writer in place can only take the file while no reader holds it: these runners close
+# their connection after every query (ACCURX_DUCKDB_KEEP_OPEN_SECONDS=0).
+CLOSE_AFTER_EACH_QUERY = {"ACCURX_DUCKDB_KEEP_OPEN_SECONDS": "0"}
+
+
+def test_locked_file_is_retried_with_backoff_then_served_stale_and_recovers(warehouse, query_log):
+    sleeps: list[float] = []
+    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), **CLOSE_AFTER_EACH_QUERY}, sleeps)
+    fresh = runner.run("organisations", "all_organisations")
+    release = hold_write_lock(warehouse)
+    try:
+        stale = runner.run("organisations", "all_organisations")
+    finally:
+        release()
+    assert stale.equals(fresh)
+    assert staleness_of(stale).kind == "busy"
+    assert staleness_of(stale).reason == "the warehouse is being rebuilt"
+    assert len(sleeps) == 2  # three tries
+    assert_backoff(sleeps)
+    line = query_log()[-1]
+    assert (line["cache"], line["retries"], line["error"], line["cause"]) == (
+        "stale", 2, "busy", "IOException")
+
+    recovered = runner.run("organisations", "all_organisations")
+    assert staleness_of(recovered) is None and recovered.equals(fresh)
+    assert query_log()[-1]["cache"] == "miss"  # the file changed: a new build identity
+
+
+def test_lock_released_between_tries_is_answered_fresh(warehouse, query_log):
+    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), **CLOSE_AFTER_EACH_QUERY})
+    release = hold_write_lock(warehouse)
+    runner._sleep = lambda pause: release()  # the build finishes during the first pause
+    frame = runner.run("organisations", "all_organisations")
+    assert staleness_of(frame) is None and len(frame) == 2
+    assert query_log()[-1]["retries"] == 1
+
+
+# ---------------------------------------------------------------- DuckDB: one connection per build
+def test_connection_is_reused_until_the_file_is_rebuilt(warehouse, make_tiny_warehouse):
+    """Every runner on a path shares one open connection while the build is unchanged;
+    a rebuilt file is answered from a new connection, by every runner, at once."""
+    first = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), "CACHE_TYPE": "NullCache"})
+    second = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), "CACHE_TYPE": "NullCache"})
+    assert len(first.run("organisations", "all_organisations")) == 2
+    opened = first.backend._shared.connection
+    assert len(second.run("organisations", "all_organisations")) == 2
+    assert first.backend._shared.connection is opened is not None
+
+    make_tiny_warehouse(warehouse, ORGANISATIONS + [(3, "Gamma Health Centre")])
+    for runner in (second, first):
+        names = runner.run("organisations", "all_organisations")["organisation_name"].tolist()
+        assert "Gamma Health Centre" in names and len(names) == 3
+    assert first.backend._shared.connection is not opened
+
+
+def test_idle_connection_is_closed_so_a_writer_in_place_can_proceed(warehouse):
+    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), "CACHE_TYPE": "NullCache",
+                            "ACCURX_DUCKDB_KEEP_OPEN_SECONDS": "1"})
+    runner.run("organisations", "all_organisations")
+    shared = runner.backend._shared
+    assert shared.connection is not None
+    deadline = time.monotonic() + 20
+    while shared.connection is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert shared.connection is None
+    release = hold_write_lock(warehouse)  # raises if a reader still held the file
+    release()
+    assert len(runner.run("organisations", "all_organisations")) == 2
+
+
+# ---------------------------------------------------------------- DuckDB: slow query
+class SlowConnection:
+    """A real DuckDB connection whose every statement is a long computation, so the
+    runner's statement timeout really interrupts it."""
+
+    def __init__(self, con):
+        self.con = con
+
+    def execute(self, sql, params):
+        return self.con.execute("select sum(a.range * b.range) from range(100000000) a, range(100000000) b")
+
+    def interrupt(self):
+        self.con.interrupt()
+
+    def close(self):
+        self.con.close()
+
+
+def test_timeout_is_retried_then_reported_in_words(warehouse, monkeypatch, query_log):
+    sleeps: list[float] = []
+    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), "ACCURX_STATEMENT_TIMEOUT_SECONDS": "1"},
+                           sleeps)
+    real_connect = runner.backend.connect
+    monkeypatch.setattr(runner.backend, "connect", lambda: SlowConnection(real_connect()))
+    started = time.monotonic()
+    with pytest.raises(WarehouseError, match="took longer than 1 s") as raised:
+        runner.run("organisations", "all_organisations")
+    assert raised.value.kind == "timeout"
+    assert 3 <= time.monotonic() - started < 20  # three tries of ~1 s, each interrupted
+    assert len(sleeps) == 2
+    line = query_log()[-1]
+    assert (line["cache"], line["retries"], line["error"]) == ("error", 2, "timeout")
+
+
+def test_retry_budget_bounds_the_time_a_request_waits(warehouse, monkeypatch):
+    """No retry starts after ACCURX_RETRY_BUDGET_SECONDS: a timed-out query that used the
+    budget up is not run again (the request must end before gunicorn's timeout)."""
+    sleeps: list[float] = []
+    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), "ACCURX_STATEMENT_TIMEOUT_SECONDS": "1",
+                            "ACCURX_RETRY_BUDGET_SECONDS": "0.5"}, sleeps)
+    real_connect = runner.backend.connect
+    monkeypatch.setattr(runner.backend, "connect", lambda: SlowConnection(real_connect()))
+    with pytest.raises(WarehouseError, match="took longer"):
+        runner.run("organisations", "all_organisations")
+    assert sleeps == []
+
+
+def test_timeout_after_a_rebuild_serves_the_last_good_copy(warehouse, monkeypatch, make_tiny_warehouse):
+    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), "ACCURX_STATEMENT_TIMEOUT_SECONDS": "1",
+                            "ACCURX_QUERY_ATTEMPTS": "1"})
+    fresh = runner.run("organisations", "all_organisations")
+    make_tiny_warehouse(warehouse, ORGANISATIONS)  # a new build: the cached answer no longer applies
+    real_connect = runner.backend.connect
+    monkeypatch.setattr(runner.backend, "connect", lambda: SlowConnection(real_connect()))
+    stale = runner.run("organisations", "all_organisations")
+    assert stale.equals(fresh)
+    assert staleness_of(stale).reason == "the warehouse is taking too long to answer"
+
+
+# ---------------------------------------------------------------- DuckDB: permanent faults
+def test_missing_view_is_neither_retried_nor_served_stale(warehouse, query_log):
+    sleeps: list[float] = []
+    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse)}, sleeps)
+    with pytest.raises(WarehouseError, match="does not have a view") as raised:
+        runner.run("access", "export_dates")
+    assert raised.value.kind == "missing_view" and not raised.value.transient
+    assert sleeps == []
+    assert query_log()[-1]["error"] == "missing_view"

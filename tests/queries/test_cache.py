@@ -1,0 +1,127 @@
+"""queries/cache.py: a cache that is down never breaks a query; the one single-flight."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+
+from config import load_settings
+from queries.cache import SafeCache, SingleFlight
+from queries.runner import Runner
+
+
+def test_a_cache_outage_does_not_break_queries(warehouse):
+    class BrokenCache:
+        def get(self, key):
+            raise ConnectionError("redis down")
+
+        def set(self, key, value):
+            raise ConnectionError("redis down")
+
+    runner = Runner(load_settings({"ACCURX_DUCKDB_PATH": str(warehouse)}, environ={}), BrokenCache())
+    assert len(runner.run("organisations", "all_organisations")) == 2
+
+
+class Store:
+    """A flask-caching stand-in: a dict, or a cache whose every call raises."""
+
+    def __init__(self, broken: bool = False):
+        self.values: dict = {}
+        self.broken = broken
+
+    def _check(self):
+        if self.broken:
+            raise ConnectionError("redis down")
+
+    def get(self, key):
+        self._check()
+        return self.values.get(key)
+
+    def set(self, key, value, timeout=None):
+        self._check()
+        self.values[key] = value
+
+    def add(self, key, value, timeout=None):
+        self._check()
+        if key in self.values:
+            return False
+        self.values[key] = value
+        return True
+
+    def delete(self, key):
+        self._check()
+        self.values.pop(key, None)
+
+
+def test_safe_cache_passes_calls_through_to_a_working_store():
+    cache = SafeCache(Store())
+    assert cache.enabled and cache.get("k") is None
+    cache.set("k", 1)
+    assert cache.get("k") == 1
+    assert cache.add("k", 2, timeout=5) is False and cache.get("k") == 1
+    cache.delete("k")
+    assert cache.add("k", 3, timeout=5) is True and cache.get("k") == 3
+
+
+def test_safe_cache_answers_as_if_empty_when_the_store_is_down(caplog):
+    caplog.set_level(logging.WARNING, logger="accurx.warehouse")
+    cache = SafeCache(Store(broken=True))
+    assert cache.get("k") is None
+    cache.set("k", 1)
+    cache.delete("k")
+    assert cache.add("k", 1, timeout=5) is True  # the caller goes ahead
+    events = [json.loads(r.getMessage())["event"] for r in caplog.records]
+    assert events == ["cache_get_failed", "cache_set_failed", "cache_delete_failed", "cache_add_failed"]
+    assert "redis down" not in caplog.text
+
+
+def test_no_cache_is_a_cache_that_never_holds_anything():
+    cache = SafeCache(None)
+    assert not cache.enabled
+    cache.set("k", 1)
+    assert cache.get("k") is None and cache.add("k", 1, timeout=5) is True
+
+
+def test_single_flight_lets_one_caller_in_per_key_and_forgets_idle_keys():
+    flights = SingleFlight()
+    inside, peak, lock = [0], [0], threading.Lock()
+
+    def work():
+        with flights.hold("same"):
+            with lock:
+                inside[0] += 1
+                peak[0] = max(peak[0], inside[0])
+            time.sleep(0.02)
+            with lock:
+                inside[0] -= 1
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert peak[0] == 1
+    assert len(flights) == 0  # no lock left behind
+
+
+def test_single_flight_waiter_gives_up_after_its_timeout_and_other_keys_are_free():
+    flights = SingleFlight()
+    assert flights.acquire("a", timeout=1)
+    started = time.monotonic()
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(flights.acquire("a", timeout=0.1)))
+    waiter.start()
+    waiter.join(timeout=5)
+    assert got == [False] and time.monotonic() - started < 2
+    assert flights.acquire("b", timeout=0)  # another key is not held up
+    flights.release("b")
+    flights.release("a")
+    assert len(flights) == 0
+
+
+def test_the_runner_and_the_response_cache_share_one_single_flight():
+    from serving import response_cache
+
+    assert response_cache.SingleFlight is SingleFlight

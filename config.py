@@ -18,7 +18,10 @@ overrides (keys are the environment variable names below) instead of editing
 | ACCURX_RETRY_BASE_SECONDS | 0.25 | first back-off pause; doubles per retry, jittered, at most 2 s |
 | ACCURX_RETRY_BUDGET_SECONDS | 10 | no retry starts later than this after the first try (keeps a request under gunicorn's timeout) |
 | ACCURX_STALE_MAX_AGE_SECONDS | 86400 | how long a "last good" copy of each result is kept to serve, marked stale, during an outage (0: never) |
-| ACCURX_OUTAGE_COOLDOWN_SECONDS | 10 | after the warehouse was unreachable or refused the sign-in, a worker waits this long before trying it again (stale copies meanwhile) |
+| ACCURX_OUTAGE_COOLDOWN_SECONDS | 10 | after the warehouse was unreachable or refused the sign-in, a worker waits this long before trying it again (stale copies meanwhile); the same for a Redis that failed |
+| ACCURX_OUTAGE_AFTER_TIMEOUTS | 3 | queries in a row that timed out before the warehouse counts as out (the cool-down above); 0: never |
+| ACCURX_REQUEST_BUDGET_SECONDS | 30 | one deadline for all the queries of a request (tries, retries, waits); 0: none |
+| ACCURX_REDIS_TIMEOUT_SECONDS | 0.5 | connect and read limit of every Redis call |
 | CACHE_TYPE | SimpleCache (RedisCache when REDIS_URL is set) | flask-caching backend |
 | REDIS_URL | unset | e.g. redis://localhost:6379/0, shared by all gunicorn workers |
 | CACHE_DEFAULT_TIMEOUT | 3600 | seconds a query result is kept |
@@ -83,6 +86,9 @@ class Settings:
     retry_budget_seconds: float = 10
     stale_max_age_seconds: int = 86400
     outage_cooldown_seconds: float = 10
+    outage_after_timeouts: int = 3
+    request_budget_seconds: float = 30
+    cache_redis_timeout_seconds: float = 0.5
     cache_type: str = "SimpleCache"
     cache_redis_url: str | None = field(default=None, repr=False)
     cache_default_timeout: int = 3600
@@ -105,6 +111,8 @@ class Settings:
         }
         if self.cache_type == "RedisCache":
             config["CACHE_REDIS_URL"] = self.cache_redis_url
+            config["CACHE_OPTIONS"] = {"socket_timeout": self.cache_redis_timeout_seconds,
+                                       "socket_connect_timeout": self.cache_redis_timeout_seconds}
         if self.cache_type == "SimpleCache":
             config["CACHE_THRESHOLD"] = 4000
         return config
@@ -198,6 +206,9 @@ def load_settings(
         retry_budget_seconds=_seconds(env, "ACCURX_RETRY_BUDGET_SECONDS", 10),
         stale_max_age_seconds=_int(env, "ACCURX_STALE_MAX_AGE_SECONDS", 86400),
         outage_cooldown_seconds=_seconds(env, "ACCURX_OUTAGE_COOLDOWN_SECONDS", 10),
+        outage_after_timeouts=_int(env, "ACCURX_OUTAGE_AFTER_TIMEOUTS", 3),
+        request_budget_seconds=_seconds(env, "ACCURX_REQUEST_BUDGET_SECONDS", 30),
+        cache_redis_timeout_seconds=_seconds(env, "ACCURX_REDIS_TIMEOUT_SECONDS", 0.5),
         cache_type=cache_type,
         cache_redis_url=redis_url,
         cache_default_timeout=_int(env, "CACHE_DEFAULT_TIMEOUT", 3600),

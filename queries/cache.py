@@ -4,7 +4,11 @@ Both the query runner (queries/runner.py: query results and their "last good" co
 and the response cache (serving/response_cache.py: rendered callback bodies) keep
 their values in the same flask-caching store (per process, or Redis shared by every
 worker), through `SafeCache`: a cache that is down only costs speed, so every call
-logs the failure on `accurx.warehouse` and answers as if the key were absent.
+logs the failure on `accurx.warehouse` and answers as if the key were absent. A cache
+that could not be reached (refused, timed out: the Redis client's connect and read
+limits are ACCURX_REDIS_TIMEOUT_SECONDS) is then left alone for the warehouse's
+outage cool-down, so a Redis that drops packets costs one timeout per cool-down and
+worker, not one per call.
 
 `SingleFlight` gives parallel requests for the same key one lock, so that the first
 computes the value and the others wait for it instead of all computing it.
@@ -15,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -23,10 +28,14 @@ events = logging.getLogger("accurx.warehouse")
 
 
 class SafeCache:
-    """A flask-caching Cache (or None: no cache) whose calls never raise."""
+    """A flask-caching Cache (or None: no cache) whose calls never raise.
 
-    def __init__(self, store: Any = None):
+    After a failure to reach the store, calls skip it for `cooldown_seconds`."""
+
+    def __init__(self, store: Any = None, cooldown_seconds: float = 0):
         self.store = store
+        self.cooldown_seconds = cooldown_seconds
+        self._skip_until = 0.0
 
     @property
     def enabled(self) -> bool:
@@ -35,7 +44,7 @@ class SafeCache:
     def get(self, key: str):
         """The value stored under `key` (None when absent, when there is no cache, or
         when the cache is down: an outage only costs speed)."""
-        if self.store is None:
+        if self._skipped():
             return None
         try:
             return self.store.get(key)
@@ -45,7 +54,7 @@ class SafeCache:
 
     def set(self, key: str, value: Any, timeout: int | None = None) -> None:
         """Store `value` under `key` (a cache that is down is logged and skipped)."""
-        if self.store is None:
+        if self._skipped():
             return
         try:
             if timeout is None:
@@ -58,7 +67,7 @@ class SafeCache:
     def add(self, key: str, value: Any, timeout: int) -> bool:
         """Store `value` under `key` only if nothing is there (atomic in Redis): True when
         stored, and also when there is no working cache (the caller goes ahead)."""
-        if self.store is None:
+        if self._skipped():
             return True
         try:
             return bool(self.store.add(key, value, timeout=timeout))
@@ -67,16 +76,34 @@ class SafeCache:
             return True
 
     def delete(self, key: str) -> None:
-        if self.store is None:
+        if self._skipped():
             return
         try:
             self.store.delete(key)
         except Exception as exc:  # noqa: BLE001  (as in get)
             self._failed("delete", exc)
 
-    @staticmethod
-    def _failed(operation: str, exc: BaseException) -> None:
-        events.warning(json.dumps({"event": f"cache_{operation}_failed", "cause": type(exc).__name__}))
+    def _skipped(self) -> bool:
+        return self.store is None or time.monotonic() < self._skip_until
+
+    def _failed(self, operation: str, exc: BaseException) -> None:
+        facts = {"event": f"cache_{operation}_failed", "cause": type(exc).__name__}
+        if self.cooldown_seconds and _unreachable(exc):
+            self._skip_until = time.monotonic() + self.cooldown_seconds
+            facts["skipped_seconds"] = self.cooldown_seconds
+        events.warning(json.dumps(facts))
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """True for a store that could not be reached (refused, reset, timed out), as opposed
+    to one that could not handle this one value."""
+    if isinstance(exc, (OSError, TimeoutError)):
+        return True
+    try:
+        from redis import exceptions as redis_errors
+    except ImportError:
+        return False
+    return isinstance(exc, (redis_errors.ConnectionError, redis_errors.TimeoutError))
 
 
 class SingleFlight:

@@ -141,7 +141,7 @@ class Runner:
     def __init__(self, settings: Settings, cache=None, *, identity_query: QueryRef = BUILD_IDENTITY,
                  readiness_query: QueryRef = DATA_EXTENT):
         self.settings = settings
-        self.cache = SafeCache(cache)
+        self.cache = SafeCache(cache, settings.outage_cooldown_seconds)
         self.backend = make_backend(settings, identity_query)
         self.readiness_query = readiness_query
         self._flights = SingleFlight()

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 import time
+
+import pytest
 
 from config import load_settings
 from queries.cache import SafeCache, SingleFlight
@@ -125,3 +128,70 @@ def test_the_runner_and_the_response_cache_share_one_single_flight():
     from serving import response_cache
 
     assert response_cache.SingleFlight is SingleFlight
+
+
+@pytest.fixture
+def silent_redis():
+    """A TCP server on loopback that accepts connections and never answers (a Redis
+    behind a network that drops packets): yields its URL and the connections accepted."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0", accepted
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for conn in accepted:
+            conn.close()
+        listener.close()
+
+
+def timed_run(runner: Runner, limit: float = 15) -> float:
+    """Seconds one query took; fails (instead of hanging) when it takes over `limit`."""
+    done: list[float] = []
+
+    def run():
+        started = time.monotonic()
+        runner.run("organisations", "all_organisations")
+        done.append(time.monotonic() - started)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=limit)
+    assert done, f"the query was still waiting for Redis after {limit} s"
+    return done[0]
+
+
+def test_a_redis_that_never_answers_costs_one_short_timeout_then_is_left_alone(warehouse, silent_redis,
+                                                                               caplog):
+    from flask import Flask
+
+    from queries.runner import init_app
+
+    caplog.set_level(logging.WARNING, logger="accurx.warehouse")
+    url, accepted = silent_redis
+    runner = init_app(Flask(__name__), load_settings(
+        {"ACCURX_DUCKDB_PATH": str(warehouse), "REDIS_URL": url, "ACCURX_OUTAGE_COOLDOWN_SECONDS": "30"},
+        environ={}))
+    assert runner.settings.cache_type == "RedisCache"
+    assert timed_run(runner) < 3  # one Redis read timed out (0.5 s), then the warehouse answered
+    assert accepted, "the runner never reached the silent server"
+    connections = len(accepted)
+    assert timed_run(runner) < 0.5  # during the cool-down Redis is not tried at all
+    assert len(accepted) == connections
+    failures = [json.loads(r.getMessage()) for r in caplog.records]
+    assert failures and failures[0]["skipped_seconds"] == 30

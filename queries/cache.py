@@ -11,7 +11,10 @@ outage cool-down, so a Redis that drops packets costs one timeout per cool-down 
 worker, not one per call.
 
 `SingleFlight` gives parallel requests for the same key one lock, so that the first
-computes the value and the others wait for it instead of all computing it.
+computes the value and the others wait for it instead of all computing it. A holder
+that could not store its value (a failure, a stale answer) leaves its outcome on
+release, and the callers that were waiting take that outcome instead of computing it
+again: a slow warehouse is asked once, not once per waiting request.
 """
 
 from __future__ import annotations
@@ -20,8 +23,6 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 events = logging.getLogger("accurx.warehouse")
@@ -107,37 +108,40 @@ def _unreachable(exc: BaseException) -> bool:
 
 
 class SingleFlight:
-    """Per-key locks, created on demand and dropped when nobody holds or waits for them."""
+    """Per-key locks, created on demand and dropped when nobody holds or waits for them.
+
+    Each key also keeps the outcome its last holder left on `release` (None when it
+    stored its value), for the callers that waited meanwhile; it goes with the lock."""
 
     def __init__(self) -> None:
         self._mutex = threading.Lock()
-        self._entries: dict[str, list] = {}  # key -> [lock, holders and waiters]
+        self._entries: dict[str, list] = {}  # key -> [lock, holders and waiters, outcome]
 
     def acquire(self, key: str, timeout: float | None = None) -> bool:
         """Hold `key`'s lock (True), or give up after `timeout` seconds (False; None
         waits for as long as it takes)."""
         with self._mutex:
-            entry = self._entries.setdefault(key, [threading.Lock(), 0])
+            entry = self._entries.setdefault(key, [threading.Lock(), 0, None])
             entry[1] += 1
         if entry[0].acquire(timeout=-1 if timeout is None else timeout):
             return True
         self._leave(key)
         return False
 
-    def release(self, key: str) -> None:
+    def release(self, key: str, outcome: Any = None) -> None:
+        """Let go of `key`, leaving `outcome` (e.g. the failure) for those waiting."""
         with self._mutex:
             entry = self._entries[key]
+            entry[2] = outcome
         entry[0].release()
         self._leave(key)
 
-    @contextmanager
-    def hold(self, key: str) -> Iterator[None]:
-        """`with flights.hold(key):` the block runs while holding `key`'s lock."""
-        self.acquire(key)
-        try:
-            yield
-        finally:
-            self.release(key)
+    def outcome(self, key: str) -> Any:
+        """What the previous holder of `key` left while the caller (now holding it)
+        waited: None when it stored its value or when nobody held it before."""
+        with self._mutex:
+            entry = self._entries.get(key)
+            return None if entry is None else entry[2]
 
     def _leave(self, key: str) -> None:
         with self._mutex:

@@ -1,12 +1,17 @@
 """What the queries of one Flask request (one Dash callback) have met so far.
 
 Kept on `flask.g`, so it is per request and per worker thread: the stale copies served
-(for the page's "Showing results from 12 minutes ago" notice) and whether any query
-failed (the response cache stores only answers from the current build). Outside an
-application context nothing is recorded and every answer counts as current.
+(for the page's "Showing results from 12 minutes ago" notice), whether any query
+failed (the response cache stores only answers from the current build), and the
+request's one deadline for all its queries (ACCURX_REQUEST_BUDGET_SECONDS), so that a
+page of seven queries cannot hold a worker for seven times the retry budget. Outside
+an application context nothing is recorded, every answer counts as current and there
+is no deadline.
 """
 
 from __future__ import annotations
+
+import time
 
 import flask
 
@@ -14,6 +19,16 @@ from queries.errors import Staleness, oldest
 
 _STALE_G_KEY = "accurx_stale_results"
 _FAILED_G_KEY = "accurx_warehouse_failed"
+_DEADLINE_G_KEY = "accurx_request_deadline"
+
+
+def request_deadline(budget_seconds: float) -> float | None:
+    """The `time.monotonic()` after which the current request starts no more warehouse
+    work: `budget_seconds` after the first call in this request (None outside an
+    application context, or when `budget_seconds` is 0)."""
+    if not budget_seconds or not flask.has_app_context():
+        return None
+    return flask.g.setdefault(_DEADLINE_G_KEY, time.monotonic() + budget_seconds)
 
 
 def request_staleness() -> Staleness | None:

@@ -63,7 +63,7 @@ from config import Settings
 from queries.backends import make_backend
 from queries.cache import SafeCache, SingleFlight
 from queries.errors import OUTAGE_KINDS, STALE_ATTR, Staleness, WarehouseError
-from queries.request_state import remember_failure, remember_stale
+from queries.request_state import remember_failure, remember_stale, request_deadline
 from queries.sqlfile import Params, QueryRef, Statement, bind, load_statements
 
 log = logging.getLogger("accurx.queries")
@@ -101,33 +101,52 @@ def normalise(columns: list[str], rows: list[tuple]) -> pd.DataFrame:
 class _Attempts:
     """The tries of one `Runner.run`: transient failures are retried with exponential
     back-off (jittered, at most MAX_BACKOFF_SECONDS), within settings.query_attempts
-    tries in all and with no retry started after settings.retry_budget_seconds."""
+    tries in all and with no retry started after settings.retry_budget_seconds, nor any
+    try after the request's deadline (queries.request_state.request_deadline)."""
 
     def __init__(self, runner: Runner):
         self.runner = runner
         self.retries = 0
         self.started = time.monotonic()
+        self.deadline = request_deadline(runner.settings.request_budget_seconds)
 
-    def call(self, action: Callable[[], T]) -> T:
+    def remaining(self) -> float | None:
+        """Seconds left before the request's deadline (None: no deadline)."""
+        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+
+    def budget_spent(self) -> WarehouseError:
+        return WarehouseError(
+            "The warehouse took too long to answer this page's questions; try again in a "
+            "minute or with a shorter period.",
+            "timeout", cause="RequestBudget", budget_s=self.runner.settings.request_budget_seconds,
+        )
+
+    def call(self, action: Callable[[], T], *, is_query: bool = True) -> T:
+        """`action()`, tried again after transient failures. `is_query`: a success says
+        the warehouse answers a query in time (it ends a run of timeouts)."""
         settings = self.runner.settings
         while True:
             self.runner._refuse_during_outage()
+            if self.remaining() == 0:
+                raise self.budget_spent()
             try:
                 result = action()
             except WarehouseError as exc:
                 delay = min(MAX_BACKOFF_SECONDS, settings.retry_base_seconds * 2**self.retries)
                 delay *= self.runner._random.uniform(0.5, 1.0)
+                remaining = self.remaining()
                 if (
                     exc.transient
                     and self.retries + 1 < settings.query_attempts
                     and time.monotonic() - self.started + delay <= settings.retry_budget_seconds
+                    and (remaining is None or delay < remaining)
                 ):
                     self.runner._sleep(delay)
                     self.retries += 1
                     continue
                 self.runner._note_failure(exc)
                 raise
-            self.runner._note_success()
+            self.runner._note_success(is_query)
             return result
 
 
@@ -146,6 +165,7 @@ class Runner:
         self.readiness_query = readiness_query
         self._flights = SingleFlight()
         self._outage: tuple[float, WarehouseError] | None = None
+        self._timeouts_in_a_row = 0
         self._outage_lock = threading.Lock()
         self._sleep: Callable[[float], None] = time.sleep
         self._random = random.Random()
@@ -191,22 +211,37 @@ class Runner:
     def _fresh(self, statement: Statement, values: list[Any], request_key: str,
                attempts: _Attempts) -> tuple[pd.DataFrame, str]:
         """(frame, "hit" or "miss") for the current build. Raises WarehouseError."""
-        identity = attempts.call(self.backend.identity)
+        identity = attempts.call(self.backend.identity, is_query=False)
         key = hashlib.sha256(f"{request_key}\0{identity}".encode()).hexdigest()
         frame = self.cache.get(key)
         if frame is not None:
             return frame, "hit"
         # Single flight: parallel callbacks asking the same question wait for the
-        # first one's answer instead of all querying the warehouse.
-        with self._flights.hold(key):
+        # first one's answer instead of all querying the warehouse, and take its failure
+        # (so its stale copy or error) when it had none, rather than asking again.
+        if not self._flights.acquire(key, attempts.remaining()):
+            raise attempts.budget_spent()
+        failure: WarehouseError | None = None
+        try:
             frame = self.cache.get(key)
             if frame is not None:
                 return frame, "hit"
-            frame = attempts.call(lambda: self._execute_current(statement, values, identity))
+            shared = self._flights.outcome(key)
+            if isinstance(shared, WarehouseError):
+                failure = WarehouseError(str(shared), shared.kind, **{**shared.facts, "flight": "shared"})
+                raise failure
+            try:
+                frame = attempts.call(lambda: self._execute_current(statement, values, identity))
+            except WarehouseError as exc:
+                if exc.facts.get("cause") != "RequestBudget":  # this request's own deadline
+                    failure = exc
+                raise
             self.cache.set(key, frame)
             if self.settings.stale_max_age_seconds:
                 self.cache.set(LAST_GOOD_PREFIX + request_key, (time.time(), frame),
                                timeout=self.settings.stale_max_age_seconds)
+        finally:
+            self._flights.release(key, failure)
         return frame, "miss"
 
     def readiness(self) -> dict[str, Any]:
@@ -234,7 +269,8 @@ class Runner:
             columns, rows = self.backend.execute(statement.sql, values, statement.question)
         return normalise(columns, rows)
 
-    # -- outage cool-down: after "unreachable" or "auth", stale copies for a while
+    # -- outage cool-down: after "unreachable" or "auth", or after
+    #    settings.outage_after_timeouts queries in a row timed out: stale copies for a while
     def _refuse_during_outage(self) -> None:
         with self._outage_lock:
             outage = self._outage
@@ -244,14 +280,24 @@ class Runner:
                                  **{k: v for k, v in failure.facts.items() if k != "circuit"})
 
     def _note_failure(self, exc: WarehouseError) -> None:
-        if exc.kind in OUTAGE_KINDS and not exc.facts.get("circuit") and self.settings.outage_cooldown_seconds:
-            with self._outage_lock:
-                self._outage = (time.monotonic() + self.settings.outage_cooldown_seconds, exc)
+        settings = self.settings
+        if exc.facts.get("circuit") or not settings.outage_cooldown_seconds:
+            return
+        with self._outage_lock:
+            if exc.kind == "timeout":
+                self._timeouts_in_a_row += 1
+                if not 0 < settings.outage_after_timeouts <= self._timeouts_in_a_row:
+                    return
+            elif exc.kind not in OUTAGE_KINDS:
+                return
+            self._outage = (time.monotonic() + settings.outage_cooldown_seconds, exc)
 
-    def _note_success(self) -> None:
-        if self._outage is not None:
+    def _note_success(self, is_query: bool = True) -> None:
+        if self._outage is not None or (is_query and self._timeouts_in_a_row):
             with self._outage_lock:
                 self._outage = None
+                if is_query:
+                    self._timeouts_in_a_row = 0
 
     def _log(self, statement: Statement, started: float, outcome: str, rows: int | None,
              retries: int, error: WarehouseError | None = None, **extra: Any) -> None:

@@ -14,7 +14,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -183,10 +184,25 @@ class DuckDBBackend:
             raise
         return self._shared.current(self.path, identity)
 
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """Hold the file's lock (its queries run one at a time), waiting at most the
+        statement timeout for it: a waiter behind slow queries fails as a timeout."""
+        if not self._shared.lock.acquire(timeout=self.timeout or -1):
+            raise WarehouseError(
+                f"The warehouse was busy with other questions for {self.timeout} s; try again "
+                "in a minute or with a shorter period.",
+                "timeout", cause="LockWait",
+            )
+        try:
+            yield
+        finally:
+            self._shared.lock.release()
+
     def execute(self, sql: str, params: list[Any], question: str = "") -> tuple[list[str], list[tuple]]:
         """(columns, rows) of `sql` on the current build (`question` is unused here).
         Raises WarehouseError."""
-        with self._shared.lock:
+        with self._turn():
             con = None
             watch = None
             try:

@@ -92,13 +92,14 @@ def test_single_flight_lets_one_caller_in_per_key_and_forgets_idle_keys():
     inside, peak, lock = [0], [0], threading.Lock()
 
     def work():
-        with flights.hold("same"):
-            with lock:
-                inside[0] += 1
-                peak[0] = max(peak[0], inside[0])
-            time.sleep(0.02)
-            with lock:
-                inside[0] -= 1
+        flights.acquire("same")
+        with lock:
+            inside[0] += 1
+            peak[0] = max(peak[0], inside[0])
+        time.sleep(0.02)
+        with lock:
+            inside[0] -= 1
+        flights.release("same")
 
     threads = [threading.Thread(target=work) for _ in range(6)]
     for thread in threads:
@@ -122,6 +123,29 @@ def test_single_flight_waiter_gives_up_after_its_timeout_and_other_keys_are_free
     flights.release("b")
     flights.release("a")
     assert len(flights) == 0
+
+
+def test_waiters_take_the_outcome_the_holder_left_and_a_newcomer_starts_afresh():
+    flights = SingleFlight()
+    assert flights.acquire("k")
+    seen = []
+
+    def waiter():
+        flights.acquire("k")
+        seen.append(flights.outcome("k"))
+        flights.release("k", seen[-1])
+
+    waiters = [threading.Thread(target=waiter) for _ in range(3)]
+    for thread in waiters:
+        thread.start()
+    time.sleep(0.1)  # all three are waiting
+    failure = RuntimeError("the warehouse timed out")
+    flights.release("k", failure)
+    for thread in waiters:
+        thread.join(timeout=5)
+    assert seen == [failure] * 3
+    assert flights.acquire("k", timeout=1) and flights.outcome("k") is None  # nobody waited
+    flights.release("k")
 
 
 def test_the_runner_and_the_response_cache_share_one_single_flight():

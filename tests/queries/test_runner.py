@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 
 import duckdb
@@ -195,3 +196,100 @@ def test_a_tab_keeps_showing_its_last_results_during_an_outage(demo_warehouse, t
     os.replace(tmp_path / "away.duckdb", db_path)
     _, recovered, staleness = show()
     assert staleness is None and str(recovered) == str(cards)
+
+
+# ---------------------------------------------------------------- one deadline per request
+class SlowWarehouse:
+    """Stands in for `backend.execute`: every query takes `seconds`, then times out."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, sql, params, question=""):
+        with self._lock:
+            self.calls += 1
+        time.sleep(self.seconds)
+        raise WarehouseError("The warehouse took longer than 30 s to answer.", "timeout", cause="Test")
+
+
+def slow_runner(warehouse, monkeypatch, seconds: float, **overrides: str) -> tuple[Runner, SlowWarehouse]:
+    settings = {"ACCURX_DUCKDB_PATH": str(warehouse), "ACCURX_RETRY_BASE_SECONDS": "0.05",
+                "ACCURX_RETRY_BUDGET_SECONDS": "60", "ACCURX_OUTAGE_COOLDOWN_SECONDS": "0", **overrides}
+    runner = init_app(Flask(__name__), load_settings(settings, environ={}))
+    slow = SlowWarehouse(seconds)
+    monkeypatch.setattr(runner.backend, "execute", slow)
+    return runner, slow
+
+
+def test_the_queries_of_one_request_share_one_deadline(warehouse, monkeypatch):
+    runner, slow = slow_runner(warehouse, monkeypatch, 0.3, ACCURX_QUERY_ATTEMPTS="10",
+                               ACCURX_REQUEST_BUDGET_SECONDS="1")
+    with Flask(__name__).app_context():
+        started = time.monotonic()
+        with pytest.raises(WarehouseError):
+            runner.run("organisations", "all_organisations")
+        first_calls = slow.calls
+        assert 2 <= first_calls < 10  # retried, but not past the request's deadline
+        with pytest.raises(WarehouseError) as raised:
+            runner.run("organisations", "organisation_by_id", {"organisation_id": 1})
+        assert raised.value.kind == "timeout" and raised.value.facts["cause"] == "RequestBudget"
+        assert slow.calls == first_calls  # the second query did not reach the warehouse
+        assert time.monotonic() - started < 2.5
+    with Flask(__name__).app_context():  # the next request has a deadline of its own
+        with pytest.raises(WarehouseError) as raised:
+            runner.run("organisations", "organisation_by_id", {"organisation_id": 1})
+        assert raised.value.facts["cause"] == "Test" and slow.calls > first_calls
+
+
+def test_timeouts_in_a_row_count_as_an_outage(warehouse, monkeypatch):
+    runner, slow = slow_runner(warehouse, monkeypatch, 0, ACCURX_QUERY_ATTEMPTS="1",
+                               ACCURX_OUTAGE_COOLDOWN_SECONDS="30", ACCURX_OUTAGE_AFTER_TIMEOUTS="2")
+    for organisation_id in (1, 2):
+        with pytest.raises(WarehouseError):
+            runner.run("organisations", "organisation_by_id", {"organisation_id": organisation_id})
+    assert slow.calls == 2
+    with pytest.raises(WarehouseError) as raised:
+        runner.run("organisations", "organisation_by_id", {"organisation_id": 3})
+    assert raised.value.kind == "timeout" and raised.value.facts["circuit"] == "open"
+    assert slow.calls == 2  # left alone during the cool-down
+
+
+def test_a_query_that_answers_ends_a_run_of_timeouts(warehouse, monkeypatch):
+    runner, slow = slow_runner(warehouse, monkeypatch, 0, ACCURX_QUERY_ATTEMPTS="1",
+                               ACCURX_OUTAGE_COOLDOWN_SECONDS="30", ACCURX_OUTAGE_AFTER_TIMEOUTS="2")
+    with pytest.raises(WarehouseError):
+        runner.run("organisations", "organisation_by_id", {"organisation_id": 1})
+    monkeypatch.undo()
+    assert len(runner.run("organisations", "all_organisations")) == 2
+    monkeypatch.setattr(runner.backend, "execute", slow)
+    with pytest.raises(WarehouseError) as raised:
+        runner.run("organisations", "organisation_by_id", {"organisation_id": 2})
+    assert "circuit" not in raised.value.facts and slow.calls == 2
+    with pytest.raises(WarehouseError) as raised:  # the second timeout in a row
+        runner.run("organisations", "organisation_by_id", {"organisation_id": 3})
+    assert slow.calls == 3
+
+
+def test_requests_waiting_for_the_same_query_take_its_failure_instead_of_asking_again(
+        warehouse, monkeypatch, query_log):
+    runner, slow = slow_runner(warehouse, monkeypatch, 0.5, ACCURX_QUERY_ATTEMPTS="1")
+    errors: list[WarehouseError] = []
+    start = threading.Barrier(4)
+
+    def user():
+        start.wait()
+        try:
+            runner.run("organisations", "all_organisations")
+        except WarehouseError as exc:
+            errors.append(exc)
+
+    users = [threading.Thread(target=user) for _ in range(4)]
+    for thread in users:
+        thread.start()
+    for thread in users:
+        thread.join(timeout=30)
+    assert len(errors) == 4 and {e.kind for e in errors} == {"timeout"}
+    assert slow.calls == 1
+    assert sorted(line.get("flight", "-") for line in query_log()) == ["-", "shared", "shared", "shared"]

@@ -226,3 +226,31 @@ def test_missing_view_is_neither_retried_nor_served_stale(warehouse, query_log):
     assert raised.value.kind == "missing_view" and not raised.value.transient
     assert sleeps == []
     assert query_log()[-1]["error"] == "missing_view"
+
+
+def test_a_query_waits_for_the_files_lock_at_most_the_statement_timeout(warehouse):
+    """Queries on one file run one at a time: a query queued behind others gives up
+    after the statement timeout (a timeout, served stale if it can) instead of waiting
+    for every query ahead of it."""
+    import threading
+
+    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), "ACCURX_STATEMENT_TIMEOUT_SECONDS": "1",
+                            "ACCURX_QUERY_ATTEMPTS": "1"})
+    raised: list[WarehouseError] = []
+
+    def ask():
+        try:
+            runner.run("organisations", "all_organisations")
+        except WarehouseError as exc:
+            raised.append(exc)
+
+    with runner.backend._shared.lock:  # a long query of another request holds the file
+        started = time.monotonic()
+        waiter = threading.Thread(target=ask, daemon=True)
+        waiter.start()
+        waiter.join(timeout=10)
+        waited = time.monotonic() - started
+    assert raised, "the query was still waiting for the lock after 10 s"
+    assert raised[0].kind == "timeout" and raised[0].facts["cause"] == "LockWait"
+    assert 0.9 <= waited < 3
+    assert len(runner.run("organisations", "all_organisations")) == 2  # the lock is free again

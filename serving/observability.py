@@ -21,7 +21,8 @@ A line is JSON::
   failed; the page shows the error in words), `rejected` (4xx: bad request, signed
   out, not allowed) or `error` (5xx).
 - `response_cache`: `hit` (the rendered response was reused, serving/response_cache.py:
-  no query ran), `miss`, `skip` (no build identity or no cache) or `off`.
+  no query ran), `shared` (an identical request's unstored render, waited for), `miss`,
+  `skip` (no build identity or no cache) or `off`.
 
 No input values, no user, no SQL, no parameters: nothing personal or secret.
 """

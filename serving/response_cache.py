@@ -24,8 +24,11 @@ first holds a per-key lock (queries/cache.py's SingleFlight, the one the query r
 uses too) until its response is stored; across the workers sharing a cache (Redis),
 it also puts a "rendering" marker in the cache (an atomic add) that the others' first
 requests wait on, polling for the stored body. Nobody waits longer than
-RENDER_WAIT_SECONDS, and a render that fails removes its marker, so the next request
-renders instead.
+RENDER_WAIT_SECONDS or past the request's deadline (ACCURX_REQUEST_BUDGET_SECONDS,
+which the wait counts toward), and a render that fails removes its marker. A render
+that is not stored (a warehouse error, a stale copy) is handed to the requests of the
+same worker that waited for it, which send it as it is (`"response_cache": "shared"`)
+instead of rendering it again against a warehouse that is failing.
 
 A response is stored only when it is a 200 and every query it made was answered from
 the current build (no warehouse error, no stale copy: those must be retried next
@@ -49,7 +52,7 @@ import flask
 from config import REPO_ROOT
 from queries.cache import SingleFlight
 from queries.errors import WarehouseError
-from queries.request_state import request_answers_are_current
+from queries.request_state import request_answers_are_current, request_deadline
 from queries.runner import current_runner
 from serving.personal_data import viewer_may_see_personal_data
 
@@ -78,10 +81,10 @@ def code_version(root: Path = REPO_ROOT) -> str:
     return digest.hexdigest()[:16]
 
 
-def _rendered_elsewhere(runner, key: str) -> bytes | None:
+def _rendered_elsewhere(runner, key: str, wait_seconds: float) -> bytes | None:
     """Another worker holds `key`'s marker: its stored body, or None if it gave up (its
-    marker is gone without a body) or took longer than RENDER_WAIT_SECONDS."""
-    deadline = time.monotonic() + RENDER_WAIT_SECONDS
+    marker is gone without a body) or took longer than `wait_seconds`."""
+    deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
         time.sleep(POLL_SECONDS)
         body = runner.cache.get(key)
@@ -159,14 +162,22 @@ def install(app: dash.Dash, env: Mapping[str, str]) -> None:
             return None
         runner = current_runner()
         body = runner.cache.get(key)
-        if body is None and flights.acquire(key, RENDER_WAIT_SECONDS):
+        deadline = request_deadline(runner.settings.request_budget_seconds)
+        wait = RENDER_WAIT_SECONDS if deadline is None else min(
+            RENDER_WAIT_SECONDS, max(0.0, deadline - time.monotonic()))
+        if body is None and flights.acquire(key, wait):
             flask.g.accurx_response_flight = key  # released in release_flight
             body = runner.cache.get(key)  # rendered by the request we waited for
+            shared = None if body is not None else flights.outcome(key)
+            if shared is not None:  # its render was not stored: send it as it is
+                flask.g.accurx_response_outcome = shared  # passed on in release_flight
+                setattr(flask.g, _G_KEY, ("shared", key, encoding))
+                return flask.Response(shared, mimetype="application/json")
             if body is None:
                 if runner.cache.add(MARKER_PREFIX + key, 1, timeout=int(RENDER_WAIT_SECONDS)):
                     flask.g.accurx_response_marker = key  # removed in release_flight
                 else:
-                    body = _rendered_elsewhere(runner, key)
+                    body = _rendered_elsewhere(runner, key, wait)
         if body is None:
             setattr(flask.g, _G_KEY, ("miss", key, encoding))
             return None
@@ -180,7 +191,7 @@ def install(app: dash.Dash, env: Mapping[str, str]) -> None:
             current_runner().cache.delete(MARKER_PREFIX + marker)
         key = flask.g.pop("accurx_response_flight", None)
         if key is not None:
-            flights.release(key)
+            flights.release(key, flask.g.pop("accurx_response_outcome", None))
 
     @server.after_request
     def store_response(response: flask.Response) -> flask.Response:
@@ -188,8 +199,10 @@ def install(app: dash.Dash, env: Mapping[str, str]) -> None:
         if not state or state[0] != "miss":
             return response
         _, key, encoding = state
-        if (response.status_code != 200 or response.mimetype != "application/json"
-                or response.is_streamed or not request_answers_are_current()):
+        if response.status_code != 200 or response.mimetype != "application/json" or response.is_streamed:
+            return response
+        if not request_answers_are_current():
+            flask.g.accurx_response_outcome = response.get_data()  # for those who waited
             return response
         body = _compress(response.get_data(), encoding)
         current_runner().cache.set(key, body)  # a cache that is down is skipped

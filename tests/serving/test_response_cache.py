@@ -228,3 +228,49 @@ def test_identical_requests_arriving_together_render_once(make_app, own_warehous
     outcomes = sorted(line["response_cache"] for line in callback_lines(caplog))
     assert outcomes == ["hit"] * 7 + ["miss"]
     assert len(app.server.extensions["accurx_response_flights"]) == 0  # no lock left behind
+
+
+def test_requests_waiting_for_a_render_that_failed_send_it_instead_of_rendering_again(
+        make_app, own_warehouse, monkeypatch, caplog):
+    """Four users open the same page while the warehouse times out: one request renders
+    the error state, the three waiting for it send that render (not stored: it is an
+    error) instead of each asking the failing warehouse again."""
+    import threading
+
+    from queries.errors import WarehouseError
+    from queries.runner import current_runner
+
+    caplog.set_level(logging.INFO, logger="accurx")
+    app = make_app(ACCURX_DUCKDB_PATH=str(own_warehouse), ACCURX_OUTAGE_COOLDOWN_SECONDS="0",
+                   ACCURX_QUERY_ATTEMPTS="1")
+    with app.server.app_context():
+        backend = current_runner().backend
+    calls = []
+
+    def timing_out(*args, **kwargs):
+        calls.append(1)
+        time.sleep(0.3)
+        raise WarehouseError("The warehouse took longer than 30 s to answer.", "timeout")
+
+    monkeypatch.setattr(backend, "execute", timing_out)
+    bodies, start = [], threading.Barrier(4)
+
+    def user():
+        start.wait()
+        bodies.append(decoded(post(app, "show_leaderboard", LEADERBOARD)))
+
+    users = [threading.Thread(target=user) for _ in range(4)]
+    for thread in users:
+        thread.start()
+    for thread in users:
+        thread.join(timeout=60)
+    assert len(bodies) == 4 and all(body == bodies[0] for body in bodies)
+    assert "took longer than 30 s" in json.dumps(bodies[0])
+    outcomes = sorted(line["response_cache"] for line in callback_lines(caplog))
+    assert outcomes == ["miss"] + ["shared"] * 3
+    rendered_once = len(calls)
+    assert len(app.server.extensions["accurx_response_flights"]) == 0  # no lock left behind
+    caplog.clear()
+    post(app, "show_leaderboard", LEADERBOARD)  # later, nobody waiting: rendered afresh
+    assert [line["response_cache"] for line in callback_lines(caplog)] == ["miss"]
+    assert len(calls) > rendered_once

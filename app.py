@@ -6,7 +6,6 @@ gunicorn serves `app:server`. Nothing here knows about questions, SQL or figures
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 import dash
@@ -31,8 +30,7 @@ def _configure_logging(level: str) -> None:
 
 def create_app(overrides: dict[str, Any] | None = None) -> dash.Dash:
     """A configured Dash app. `overrides` take precedence over the environment
-    (keys are the variable names documented in config.py and serving/). Raises
-    config.ConfigError, serving.ServingConfigError or serving.auth.SignInConfigError."""
+    (keys are the variable names documented in config.py). Raises config.ConfigError."""
     settings = load_settings(overrides)
     _configure_logging(settings.log_level)
     app = dash.Dash(
@@ -50,7 +48,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> dash.Dash:
     app.layout = layout.shell()
     callbacks.attach(app)
     # Sign-in, health probes, headers, request checks, callback logs (serving/__init__.py).
-    serving.install(app, warehouse.readiness, {**os.environ, **(overrides or {})})
+    serving.install(app, warehouse.readiness, settings.serving)
     # Dash prepares its registry of script paths on the first request, without a lock:
     # with threaded workers a parallel first request for a script can get a 500. Do it now.
     with app.server.test_request_context("/"):

@@ -1,10 +1,14 @@
-"""Every setting of the dashboard, read from the environment in this one place.
+"""Every setting of the dashboard and of its gunicorn server, read from the environment
+in this one place (gunicorn.conf.py and serving/ receive them from here).
 
 With no environment at all the app serves the embedded demo: DuckDB at
 `data/accurx.duckdb` (relative to the repository root), an in-process cache, no
-sign-in. `load_settings(overrides)` is what the app factory calls; tests pass
-overrides (keys are the environment variable names below) instead of editing
-`os.environ`.
+sign-in, gunicorn on 127.0.0.1:8050. `load_settings(overrides)` is what the app
+factory and gunicorn.conf.py call; tests pass overrides (keys are the environment
+variable names below) instead of editing `os.environ`. Every bad value raises the one
+`ConfigError`, whose message names the variable.
+
+Warehouse and query cache:
 
 | variable | default | meaning |
 |---|---|---|
@@ -20,29 +24,52 @@ overrides (keys are the environment variable names below) instead of editing
 | ACCURX_STALE_MAX_AGE_SECONDS | 86400 | how long a "last good" copy of each result is kept to serve, marked stale, during an outage (0: never) |
 | ACCURX_OUTAGE_COOLDOWN_SECONDS | 10 | after the warehouse was unreachable or refused the sign-in, a worker waits this long before trying it again (stale copies meanwhile) |
 | CACHE_TYPE | SimpleCache (RedisCache when REDIS_URL is set) | flask-caching backend |
-| REDIS_URL | unset | e.g. redis://localhost:6379/0, shared by all gunicorn workers |
+| REDIS_URL | unset | e.g. redis://localhost:6379/0, shared by all gunicorn workers (also holds the sign-out list) |
 | CACHE_DEFAULT_TIMEOUT | 3600 | seconds a query result is kept |
+| ACCURX_RESPONSE_CACHE | 1 | 0: do not reuse rendered callback responses (serving/response_cache.py; off anyway with CACHE_TYPE=NullCache) |
 | SNOWFLAKE_CONNECTION_NAME | unset | a named connection from connections.toml (the connector's default location, or `$SNOWFLAKE_HOME/connections.toml`); the variables below override its values |
 | SNOWFLAKE_ACCOUNT, _USER, _WAREHOUSE, _HOST, _PORT, _PROTOCOL, _AUTHENTICATOR | unset | connection values when no connection name is given (or to override it) |
 | SNOWFLAKE_PRIVATE_KEY_FILE | unset | path of the key-pair private key (PKCS#8 PEM); implies authenticator SNOWFLAKE_JWT |
 | SNOWFLAKE_PRIVATE_KEY_FILE_PWD | unset | passphrase of that key, if it is encrypted (environment only) |
 | SNOWFLAKE_PASSWORD | unset | development only (e.g. a local fakesnow); the production user is a key-pair SERVICE user |
 | SNOWFLAKE_ROLE | ACCURX_DASHBOARD_READER | the role every session uses (overrides connections.toml): read-only on the presentation views |
-| ACCURX_DATABASE (or SNOWFLAKE_DATABASE) | ACCURX | Snowflake database (DuckDB: ignored, the catalog is the file stem) |
+| SNOWFLAKE_DATABASE | ACCURX | Snowflake database, as in the dbt profile (DuckDB: ignored, the catalog is the file stem) |
 | ACCURX_SNOWFLAKE_POOL_SIZE | 8 | idle Snowflake sessions a worker keeps (per query tag, fewest-recently-used closed first) |
 | ACCURX_SNOWFLAKE_IDLE_SECONDS | 900 | an idle session older than this is closed instead of reused |
 | ACCURX_SNOWFLAKE_LOGIN_TIMEOUT_SECONDS | 10 | limit of one sign-in attempt |
 | ACCURX_LOG_LEVEL | INFO | level of the app's own loggers |
-| OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET | unset | sign-in on every route (read by serving/auth.py); unset = open demo on 127.0.0.1 |
-| OIDC_ALLOWED_GROUPS, OIDC_GROUPS_CLAIM | unset, groups | optional group membership required to use the dashboard |
-| SECRET_KEY | unset | session-cookie key, the same for every worker (required with sign-in) |
-| ACCURX_PII_VIEWER_GROUPS | unset (nobody) | groups allowed to see real user ids (serving/personal_data.py) |
-| ACCURX_READY_MAX_DATA_AGE_DAYS | unset | /readyz answers 503 when the data is older than this |
-| ACCURX_PROXY_HOPS | 0 | reverse proxies whose X-Forwarded-* headers are trusted |
 
-Passwords, private keys and their passphrases are read from the environment (or from
-the connector's own connections.toml), never from files of this repository; they are
-kept out of `repr()` and `describe()` and never logged.
+Serving (gunicorn.conf.py, serving/):
+
+| variable | default | meaning |
+|---|---|---|
+| HOST | 127.0.0.1 | the address gunicorn listens on (the image sets 0.0.0.0) |
+| PORT | 8050 | its port |
+| WORKERS | 2 | gunicorn worker processes |
+| GUNICORN_THREADS | 4 | threads per worker (the page's parallel callback requests) |
+| GUNICORN_TIMEOUT | 60 | seconds before gunicorn restarts a silent worker |
+| GUNICORN_ACCESS_LOG | - | access log file (`-`: standard output) |
+| GUNICORN_LOG_LEVEL | info | gunicorn's own log level |
+| ACCURX_PROXY_HOPS | 0 | reverse proxies (load balancer, ingress) whose X-Forwarded-For/-Proto/-Host are believed, so that behind a TLS proxy the app knows it is served over https |
+| ACCURX_READY_MAX_DATA_AGE_DAYS | unset | /readyz answers 503 when the data is older than this (serving/health.py) |
+| ACCURX_PII_VIEWER_GROUPS | unset (nobody) | groups allowed to see real user ids (serving/personal_data.py; nobody without sign-in) |
+
+Sign-in (serving/auth.py; all unset: no sign-in, the embedded demo):
+
+| variable | default | meaning |
+|---|---|---|
+| OIDC_ISSUER | unset | the issuer URL (its `/.well-known/openid-configuration` is read); set = sign-in on every route |
+| OIDC_CLIENT_ID, OIDC_CLIENT_SECRET | unset | the app's registration with the issuer (required with an issuer) |
+| SECRET_KEY | unset | signs the session cookie; required with an issuer (16+ characters), the same for every worker |
+| OIDC_ALLOWED_GROUPS | unset | comma-separated group names or ids a user must be in (one of) |
+| OIDC_GROUPS_CLAIM | groups | the claim holding the groups |
+| OIDC_REDIRECT_URI | this host's `/auth/callback` | the callback URL registered with the issuer, when the app is behind a proxy |
+| OIDC_SESSION_HOURS | 10 | sign in again after this many hours |
+| OIDC_SCOPE | openid | scopes asked for (the app needs only the subject and groups) |
+
+Passwords, private keys, client secrets and their passphrases are read from the
+environment (or from the connector's own connections.toml), never from files of this
+repository; they are kept out of `repr()` and `describe()` and never logged.
 """
 
 from __future__ import annotations
@@ -52,6 +79,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 REPO_ROOT = Path(__file__).resolve().parent
 
@@ -67,6 +95,55 @@ DASHBOARD_ROLE = "ACCURX_DASHBOARD_READER"
 
 class ConfigError(ValueError):
     """A setting has a value the app cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class SignInSettings:
+    """OpenID Connect sign-in (serving/auth.py)."""
+
+    issuer: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    secret_key: str = field(repr=False)
+    allowed_groups: frozenset[str] = frozenset()
+    groups_claim: str = "groups"
+    redirect_uri: str | None = None
+    session_hours: float = 10
+    scope: str = "openid"
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Secure cookies unless the app's own URL is plain http (local tests)."""
+        return urlparse(self.redirect_uri or self.issuer).scheme != "http"
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """gunicorn's settings (gunicorn.conf.py)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8050
+    workers: int = 2
+    threads: int = 4
+    timeout: int = 60
+    access_log: str = "-"
+    log_level: str = "info"
+
+    @property
+    def bind(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class ServingSettings:
+    """What serving/ wraps around the Dash app."""
+
+    proxy_hops: int = 0
+    ready_max_data_age_days: int | None = None
+    response_cache: bool = True
+    pii_viewer_groups: frozenset[str] = frozenset()
+    sign_in: SignInSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +172,8 @@ class Settings:
     snowflake_idle_seconds: int = 900
     snowflake_login_timeout_seconds: int = 10
     log_level: str = "INFO"
+    server: ServerSettings = field(default_factory=ServerSettings)
+    serving: ServingSettings = field(default_factory=ServingSettings)
 
     def flask_cache_config(self) -> dict[str, Any]:
         """The flask-caching configuration for these settings."""
@@ -115,6 +194,7 @@ class Settings:
             "warehouse": self.warehouse,
             "schema": self.presentation_schema,
             "cache": self.cache_type,
+            "sign_in": "oidc" if self.serving.sign_in else "off",
         }
         if self.warehouse == "duckdb":
             facts["duckdb_path"] = str(self.duckdb_path)
@@ -130,12 +210,17 @@ class Settings:
         return facts
 
 
+def split_list(text: str | None) -> frozenset[str]:
+    """'a, b,,c' -> {'a', 'b', 'c'}."""
+    return frozenset(part.strip() for part in (text or "").split(",") if part.strip())
+
+
 def _int(env: Mapping[str, Any], name: str, default: int) -> int:
     raw = env.get(name)
     if raw in (None, ""):
         return default
     try:
-        value = int(raw)
+        value = int(str(raw).strip())
     except (TypeError, ValueError):
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
     if value < 0:
@@ -143,17 +228,78 @@ def _int(env: Mapping[str, Any], name: str, default: int) -> int:
     return value
 
 
-def _seconds(env: Mapping[str, Any], name: str, default: float) -> float:
+def _optional_int(env: Mapping[str, Any], name: str) -> int | None:
+    if str(env.get(name) or "").strip() == "":
+        return None
+    return _int(env, name, 0)
+
+
+def _seconds(env: Mapping[str, Any], name: str, default: float, unit: str = "seconds") -> float:
     raw = env.get(name)
     if raw in (None, ""):
         return default
     try:
         value = float(raw)
     except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+        raise ConfigError(f"{name} must be a number of {unit}, not {raw!r}") from None
     if value < 0:
         raise ConfigError(f"{name} must not be negative")
     return value
+
+
+def _flag(env: Mapping[str, Any], name: str, default: bool) -> bool:
+    raw = str(env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0, not {raw!r}")
+
+
+def _sign_in(env: Mapping[str, Any]) -> SignInSettings | None:
+    issuer = str(env.get("OIDC_ISSUER") or "").strip()
+    if not issuer:
+        return None
+    client_id = str(env.get("OIDC_CLIENT_ID") or "").strip()
+    client_secret = str(env.get("OIDC_CLIENT_SECRET") or "")
+    if not client_id or not client_secret:
+        raise ConfigError("OIDC_ISSUER is set, so OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are required")
+    secret_key = str(env.get("SECRET_KEY") or "")
+    if len(secret_key) < 16:
+        # A per-process random key would break sign-in as soon as two workers serve one user.
+        raise ConfigError("OIDC_ISSUER is set, so SECRET_KEY (at least 16 characters, "
+                          "the same for every worker) is required")
+    hours = _seconds(env, "OIDC_SESSION_HOURS", 10, unit="hours")
+    if hours <= 0:
+        raise ConfigError("OIDC_SESSION_HOURS must be positive")
+    return SignInSettings(
+        issuer=issuer.rstrip("/"),
+        client_id=client_id,
+        client_secret=client_secret,
+        secret_key=secret_key,
+        allowed_groups=split_list(env.get("OIDC_ALLOWED_GROUPS")),
+        groups_claim=str(env.get("OIDC_GROUPS_CLAIM") or "groups").strip(),
+        redirect_uri=str(env.get("OIDC_REDIRECT_URI") or "").strip() or None,
+        session_hours=hours,
+        scope=str(env.get("OIDC_SCOPE") or "openid").strip(),
+    )
+
+
+def _server(env: Mapping[str, Any]) -> ServerSettings:
+    port = _int(env, "PORT", 8050)
+    if not 0 < port < 65536:
+        raise ConfigError(f"PORT must be between 1 and 65535, not {port}")
+    return ServerSettings(
+        host=str(env.get("HOST") or "127.0.0.1").strip().strip("[]"),
+        port=port,
+        workers=max(1, _int(env, "WORKERS", 2)),
+        threads=max(1, _int(env, "GUNICORN_THREADS", 4)),
+        timeout=_int(env, "GUNICORN_TIMEOUT", 60),
+        access_log=str(env.get("GUNICORN_ACCESS_LOG") or "-"),
+        log_level=str(env.get("GUNICORN_LOG_LEVEL") or "info").lower(),
+    )
 
 
 def load_settings(
@@ -161,8 +307,8 @@ def load_settings(
 ) -> Settings:
     """Settings from `environ` (default `os.environ`) with `overrides` on top.
 
-    Raises ConfigError for a value that cannot work (unknown warehouse, bad number).
-    """
+    Raises ConfigError for a value that cannot work (unknown warehouse, bad number,
+    half-configured sign-in)."""
     env: dict[str, Any] = dict(os.environ if environ is None else environ)
     env.update(overrides or {})
 
@@ -188,7 +334,7 @@ def load_settings(
     return Settings(
         warehouse=warehouse,
         duckdb_path=duckdb_path,
-        database=str(env.get("ACCURX_DATABASE") or env.get("SNOWFLAKE_DATABASE") or "ACCURX"),
+        database=str(env.get("SNOWFLAKE_DATABASE") or "ACCURX"),
         presentation_schema=str(env.get("ACCURX_PRESENTATION_SCHEMA") or "04_PRESENTATION"),
         statement_timeout_seconds=_int(env, "ACCURX_STATEMENT_TIMEOUT_SECONDS", 30),
         duckdb_keep_open_seconds=max(0, _int(env, "ACCURX_DUCKDB_KEEP_OPEN_SECONDS", 30)),
@@ -208,4 +354,12 @@ def load_settings(
         snowflake_idle_seconds=_int(env, "ACCURX_SNOWFLAKE_IDLE_SECONDS", 900),
         snowflake_login_timeout_seconds=max(1, _int(env, "ACCURX_SNOWFLAKE_LOGIN_TIMEOUT_SECONDS", 10)),
         log_level=str(env.get("ACCURX_LOG_LEVEL") or "INFO").upper(),
+        server=_server(env),
+        serving=ServingSettings(
+            proxy_hops=_int(env, "ACCURX_PROXY_HOPS", 0),
+            ready_max_data_age_days=_optional_int(env, "ACCURX_READY_MAX_DATA_AGE_DAYS"),
+            response_cache=_flag(env, "ACCURX_RESPONSE_CACHE", True),
+            pii_viewer_groups=split_list(env.get("ACCURX_PII_VIEWER_GROUPS")),
+            sign_in=_sign_in(env),
+        ),
     )

@@ -1,18 +1,8 @@
 """OpenID Connect sign-in in front of every route, Dash's `_dash-*` endpoints included.
 
-Works with any standard OIDC issuer (Microsoft Entra ID, Google). Configuration, read
-from the environment (or the app factory's overrides):
-
-| variable | meaning |
-|---|---|
-| OIDC_ISSUER | the issuer URL (its `/.well-known/openid-configuration` is read); unset = no sign-in |
-| OIDC_CLIENT_ID, OIDC_CLIENT_SECRET | the app's registration with the issuer (required with an issuer) |
-| SECRET_KEY | signs the session cookie; required with an issuer, the same for every worker |
-| OIDC_ALLOWED_GROUPS | comma-separated group names or ids; unset = every signed-in user |
-| OIDC_GROUPS_CLAIM | the claim holding the groups (default `groups`) |
-| OIDC_REDIRECT_URI | the callback URL registered with the issuer, when the app is behind a proxy (default: this host's `/auth/callback`) |
-| OIDC_SESSION_HOURS | sign in again after this many hours (default 10) |
-| OIDC_SCOPE | scopes asked for (default `openid`: the app needs only the subject and groups) |
+Works with any standard OIDC issuer (Microsoft Entra ID, Google). Its settings
+(OIDC_*, SECRET_KEY) are read by config.py into `config.SignInSettings`, the table of
+variables is there.
 
 Without an issuer, sign-in is off: that is the embedded demo, which then only binds to
 127.0.0.1 (see `scripts/serve.sh`).
@@ -32,14 +22,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlparse
 
 import flask
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
+
+from config import SignInSettings
 
 log = logging.getLogger("accurx.auth")
 
@@ -51,68 +40,6 @@ SESSION_KEY = "user"
 # Where to go after sign-in is kept in the session cookie (4 kB in all): a real address
 # of this app is a few hundred characters.
 MAX_NEXT_LENGTH = 2000
-
-
-class SignInConfigError(ValueError):
-    """Sign-in is half configured; the message names the missing variable."""
-
-
-@dataclass(frozen=True)
-class OidcSettings:
-    issuer: str
-    client_id: str
-    client_secret: str
-    secret_key: str
-    allowed_groups: frozenset[str] = frozenset()
-    groups_claim: str = "groups"
-    redirect_uri: str | None = None
-    session_hours: float = 10
-    scope: str = "openid"
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> OidcSettings | None:
-        """Settings from the environment mapping, or None when sign-in is not configured.
-
-        Raises SignInConfigError when the issuer is set but something it needs is not."""
-        issuer = (env.get("OIDC_ISSUER") or "").strip()
-        if not issuer:
-            return None
-        client_id = (env.get("OIDC_CLIENT_ID") or "").strip()
-        client_secret = env.get("OIDC_CLIENT_SECRET") or ""
-        if not client_id or not client_secret:
-            raise SignInConfigError("OIDC_ISSUER is set, so OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are required")
-        secret_key = env.get("SECRET_KEY") or ""
-        if len(secret_key) < 16:
-            # A per-process random key would break sign-in as soon as two workers serve one user.
-            raise SignInConfigError("OIDC_ISSUER is set, so SECRET_KEY (at least 16 characters, "
-                                    "the same for every worker) is required")
-        try:
-            hours = float(env.get("OIDC_SESSION_HOURS") or 10)
-        except ValueError:
-            raise SignInConfigError("OIDC_SESSION_HOURS must be a number of hours") from None
-        if hours <= 0:
-            raise SignInConfigError("OIDC_SESSION_HOURS must be positive")
-        return cls(
-            issuer=issuer.rstrip("/"),
-            client_id=client_id,
-            client_secret=client_secret,
-            secret_key=secret_key,
-            allowed_groups=split_list(env.get("OIDC_ALLOWED_GROUPS")),
-            groups_claim=(env.get("OIDC_GROUPS_CLAIM") or "groups").strip(),
-            redirect_uri=(env.get("OIDC_REDIRECT_URI") or "").strip() or None,
-            session_hours=hours,
-            scope=(env.get("OIDC_SCOPE") or "openid").strip(),
-        )
-
-    @property
-    def cookie_secure(self) -> bool:
-        """Secure cookies unless the app's own URL is plain http (local tests)."""
-        return urlparse(self.redirect_uri or self.issuer).scheme != "http"
-
-
-def split_list(text: str | None) -> frozenset[str]:
-    """'a, b,,c' -> {'a', 'b', 'c'}."""
-    return frozenset(part.strip() for part in (text or "").split(",") if part.strip())
 
 
 def current_user() -> dict | None:
@@ -159,7 +86,7 @@ def _refuse(status: int, message: str, page: bool) -> flask.Response:
     return response
 
 
-def install(server: flask.Flask, settings: OidcSettings) -> None:
+def install(server: flask.Flask, settings: SignInSettings) -> None:
     """Require a signed-in (and, if configured, group-member) user on every route."""
     server.secret_key = settings.secret_key
     server.config.update(

@@ -22,7 +22,8 @@ import pytest
 import requests
 from serving_support import ALLOWED_GROUP, browser_fixtures, build_callback_body, callback_key
 
-from serving.auth import MAX_NEXT_LENGTH, OidcSettings, SignInConfigError, same_site_path
+from config import ConfigError, load_settings
+from serving.auth import MAX_NEXT_LENGTH, same_site_path
 
 SECRET = "test-secret-key-of-the-dashboard-0123456789"
 
@@ -335,12 +336,12 @@ def test_a_session_signed_with_another_key_is_ignored(local_app):
     ({"OIDC_SESSION_HOURS": "soon"}, "OIDC_SESSION_HOURS"),
 ])
 def test_half_configured_sign_in_refuses_to_start(env, words):
-    with pytest.raises(SignInConfigError, match=words):
-        OidcSettings.from_env({**sign_in_env("https://login.example"), **env})
+    with pytest.raises(ConfigError, match=words):
+        load_settings({**sign_in_env("https://login.example"), **env}, environ={})
 
 
 def test_without_an_issuer_the_demo_stays_open(demo_app):
-    assert OidcSettings.from_env({}) is None
+    assert load_settings(environ={}).serving.sign_in is None
     client = demo_app.server.test_client()
     assert client.get("/").status_code == 200
     assert client.get("/_dash-layout").status_code == 200

@@ -13,7 +13,7 @@ import dash
 import callbacks
 import serving
 from components import layout
-from config import REPO_ROOT, load_settings
+from config import REPO_ROOT, check_exposure, load_settings
 from queries import runner
 
 TITLE = "Accurx feature analytics"
@@ -30,9 +30,11 @@ def _configure_logging(level: str) -> None:
 
 def create_app(overrides: dict[str, Any] | None = None) -> dash.Dash:
     """A configured Dash app. `overrides` take precedence over the environment
-    (keys are the variable names documented in config.py). Raises config.ConfigError."""
+    (keys are the variable names documented in config.py). Raises config.ConfigError,
+also for a deployment config.check_exposure refuses."""
     settings = load_settings(overrides)
     _configure_logging(settings.log_level)
+    check_exposure(settings)  # no sign-in where customer data would leave this machine
     app = dash.Dash(
         __name__,
         title=TITLE,

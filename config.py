@@ -53,6 +53,7 @@ Serving (gunicorn.conf.py, serving/):
 | ACCURX_PROXY_HOPS | 0 | reverse proxies (load balancer, ingress) whose X-Forwarded-For/-Proto/-Host are believed, so that behind a TLS proxy the app knows it is served over https |
 | ACCURX_READY_MAX_DATA_AGE_DAYS | unset | /readyz answers 503 when the data is older than this (serving/health.py) |
 | ACCURX_PII_VIEWER_GROUPS | unset (nobody) | groups allowed to see real user ids (serving/personal_data.py; nobody without sign-in) |
+| ACCURX_ALLOW_ANONYMOUS | 0 | 1: serve without sign-in although the warehouse is Snowflake or HOST is not a loopback address (refused otherwise; logged as a warning at every start) |
 
 Sign-in (serving/auth.py; all unset: no sign-in, the embedded demo):
 
@@ -63,9 +64,18 @@ Sign-in (serving/auth.py; all unset: no sign-in, the embedded demo):
 | SECRET_KEY | unset | signs the session cookie; required with an issuer (16+ characters), the same for every worker |
 | OIDC_ALLOWED_GROUPS | unset | comma-separated group names or ids a user must be in (one of) |
 | OIDC_GROUPS_CLAIM | groups | the claim holding the groups |
+| OIDC_ALLOWED_DOMAINS | unset | comma-separated domains: the user's `hd` claim (Google Workspace's hosted domain) must be one of them, and so must the domain of the `email` claim when the issuer sends one |
+| OIDC_ALLOWED_TENANTS | unset | comma-separated Microsoft Entra tenant ids: the user's `tid` claim must be one of them |
 | OIDC_REDIRECT_URI | this host's `/auth/callback` | the callback URL registered with the issuer, when the app is behind a proxy |
-| OIDC_SESSION_HOURS | 10 | sign in again after this many hours |
-| OIDC_SCOPE | openid | scopes asked for (the app needs only the subject and groups) |
+| OIDC_SESSION_HOURS | 10 | sign in again after this many hours, whatever happens |
+| OIDC_RECHECK_MINUTES | 60 (at most 60) | the issuer is asked again (a new sign-in round trip, silent while the user's session there lasts) after this long, so a user removed from a group or the directory loses access within the hour |
+| OIDC_SCOPE | openid | scopes asked for (the app needs only the subject, groups, `hd`/`tid`) |
+
+Refused at start (`check_exposure`, called by the app factory and by gunicorn before it
+binds): no sign-in while the warehouse is Snowflake or gunicorn binds a non-loopback
+address, unless ACCURX_ALLOW_ANONYMOUS=1; in that same situation, sign-in with no
+restriction (domain, tenant or group), and sign-in on several workers without a
+shared cache (REDIS_URL), where a sign-out would not reach the other workers.
 
 Passwords, private keys, client secrets and their passphrases are read from the
 environment (or from the connector's own connections.toml), never from files of this
@@ -74,8 +84,10 @@ repository; they are kept out of `repr()` and `describe()` and never logged.
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +103,10 @@ _SNOWFLAKE_KEYS = (
     "private_key_file", "private_key_file_pwd", "host", "port", "protocol",
 )
 DASHBOARD_ROLE = "ACCURX_DASHBOARD_READER"
+# Group membership is confirmed with the issuer at least this often.
+MAX_RECHECK_MINUTES = 60
+
+log = logging.getLogger("accurx.config")
 
 
 class ConfigError(ValueError):
@@ -107,14 +123,22 @@ class SignInSettings:
     secret_key: str = field(repr=False)
     allowed_groups: frozenset[str] = frozenset()
     groups_claim: str = "groups"
+    allowed_domains: frozenset[str] = frozenset()
+    allowed_tenants: frozenset[str] = frozenset()
     redirect_uri: str | None = None
     session_hours: float = 10
+    recheck_minutes: float = MAX_RECHECK_MINUTES
     scope: str = "openid"
 
     @property
     def cookie_secure(self) -> bool:
         """Secure cookies unless the app's own URL is plain http (local tests)."""
         return urlparse(self.redirect_uri or self.issuer).scheme != "http"
+
+    @property
+    def restricted(self) -> bool:
+        """True when not every account of the issuer may use the dashboard."""
+        return bool(self.allowed_groups or self.allowed_domains or self.allowed_tenants)
 
 
 @dataclass(frozen=True)
@@ -143,6 +167,7 @@ class ServingSettings:
     ready_max_data_age_days: int | None = None
     response_cache: bool = True
     pii_viewer_groups: frozenset[str] = frozenset()
+    allow_anonymous: bool = False
     sign_in: SignInSettings | None = None
 
 
@@ -274,6 +299,9 @@ def _sign_in(env: Mapping[str, Any]) -> SignInSettings | None:
     hours = _seconds(env, "OIDC_SESSION_HOURS", 10, unit="hours")
     if hours <= 0:
         raise ConfigError("OIDC_SESSION_HOURS must be positive")
+    recheck = _seconds(env, "OIDC_RECHECK_MINUTES", MAX_RECHECK_MINUTES, unit="minutes")
+    if not 0 < recheck <= MAX_RECHECK_MINUTES:
+        raise ConfigError(f"OIDC_RECHECK_MINUTES must be more than 0 and at most {MAX_RECHECK_MINUTES}")
     return SignInSettings(
         issuer=issuer.rstrip("/"),
         client_id=client_id,
@@ -281,8 +309,11 @@ def _sign_in(env: Mapping[str, Any]) -> SignInSettings | None:
         secret_key=secret_key,
         allowed_groups=split_list(env.get("OIDC_ALLOWED_GROUPS")),
         groups_claim=str(env.get("OIDC_GROUPS_CLAIM") or "groups").strip(),
+        allowed_domains=frozenset(d.lower().lstrip("@") for d in split_list(env.get("OIDC_ALLOWED_DOMAINS"))),
+        allowed_tenants=frozenset(t.lower() for t in split_list(env.get("OIDC_ALLOWED_TENANTS"))),
         redirect_uri=str(env.get("OIDC_REDIRECT_URI") or "").strip() or None,
         session_hours=hours,
+        recheck_minutes=recheck,
         scope=str(env.get("OIDC_SCOPE") or "openid").strip(),
     )
 
@@ -308,7 +339,8 @@ def load_settings(
     """Settings from `environ` (default `os.environ`) with `overrides` on top.
 
     Raises ConfigError for a value that cannot work (unknown warehouse, bad number,
-    half-configured sign-in)."""
+    half-configured sign-in). Whether the combination is safe to serve is
+    `check_exposure`'s question."""
     env: dict[str, Any] = dict(os.environ if environ is None else environ)
     env.update(overrides or {})
 
@@ -360,6 +392,65 @@ def load_settings(
             ready_max_data_age_days=_optional_int(env, "ACCURX_READY_MAX_DATA_AGE_DAYS"),
             response_cache=_flag(env, "ACCURX_RESPONSE_CACHE", True),
             pii_viewer_groups=split_list(env.get("ACCURX_PII_VIEWER_GROUPS")),
+            allow_anonymous=_flag(env, "ACCURX_ALLOW_ANONYMOUS", False),
             sign_in=_sign_in(env),
         ),
     )
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost,
+    a unix socket). Any other name or address counts as reachable from the network."""
+    host = host.strip().strip("[]")
+    if host.startswith(("unix:", "fd://")) or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def bind_host(bind: str) -> str:
+    """The host part of a gunicorn bind string ("0.0.0.0:80", "[::1]:8050", "unix:/x")."""
+    if bind.startswith(("unix:", "fd://")):
+        return bind
+    if bind.startswith("["):
+        return bind[1:].split("]", 1)[0]
+    return bind.rsplit(":", 1)[0] if ":" in bind else bind
+
+
+def check_exposure(settings: Settings, hosts: Iterable[str] | None = None,
+                   workers: int | None = None) -> None:
+    """Refuse (ConfigError) a deployment that would serve customer data to more than
+    this machine without a restricted sign-in, or whose sign-out would not reach every
+    worker. `hosts` are the addresses gunicorn binds and `workers` its worker count
+    (default: HOST and WORKERS). Logs a warning when ACCURX_ALLOW_ANONYMOUS lets an
+    exposed app run without sign-in."""
+    hosts = [settings.server.host] if hosts is None else list(hosts)
+    workers = settings.server.workers if workers is None else workers
+    reasons = [f"gunicorn listens on {host}, not a loopback address"
+               for host in hosts if not is_loopback(host)]
+    if settings.warehouse == "snowflake":
+        reasons.insert(0, "the warehouse is Snowflake")
+    if not reasons:
+        return
+    why = " and ".join(reasons)
+    sign_in = settings.serving.sign_in
+    if sign_in is None:
+        if not settings.serving.allow_anonymous:
+            raise ConfigError(
+                f"Sign-in is off (OIDC_ISSUER is unset) but {why}: set OIDC_ISSUER, "
+                "OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and SECRET_KEY, or set "
+                "ACCURX_ALLOW_ANONYMOUS=1 to serve without sign-in on purpose")
+        log.warning("ACCURX_ALLOW_ANONYMOUS=1: serving WITHOUT SIGN-IN although %s; "
+                    "anyone who can reach this address sees the dashboard's data", why)
+        return
+    if not sign_in.restricted:
+        raise ConfigError(
+            f"Sign-in is on but restricted to nobody in particular and {why}: every account "
+            "of the issuer could sign in. Set OIDC_ALLOWED_DOMAINS, OIDC_ALLOWED_TENANTS "
+            "or OIDC_ALLOWED_GROUPS")
+    if workers > 1 and settings.cache_type != "RedisCache":
+        raise ConfigError(
+            f"Sign-in on {workers} workers needs REDIS_URL (a cache they share), or a "
+            "sign-out would end the session in one worker only; or set WORKERS=1")

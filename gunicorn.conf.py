@@ -35,3 +35,16 @@ accesslog = _settings.server.access_log
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)sB %(M)sms'
 errorlog = "-"
 loglevel = _settings.server.log_level
+
+
+def on_starting(server):
+    """Before any socket is bound: refuse to serve without a restricted sign-in where the
+    data would leave this machine (config.check_exposure), for the addresses gunicorn
+    really binds (a `--bind` on the command line included)."""
+    from config import ConfigError, bind_host, check_exposure
+
+    try:
+        check_exposure(_settings, [bind_host(b) for b in server.cfg.bind], server.cfg.workers)
+    except ConfigError as refusal:
+        server.log.error("Refusing to start: %s", refusal)
+        raise SystemExit(1) from None

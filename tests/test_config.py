@@ -1,18 +1,25 @@
 """config.py is the one place settings are read: every variable it reads is in its
 table, nothing else in the app reads the environment, bad values raise the one
 ConfigError, and gunicorn takes its bind and worker count from the same names as
-`make run` and the image (HOST, PORT, WORKERS)."""
+`make run` and the image (HOST, PORT, WORKERS). `check_exposure` refuses to serve
+customer data beyond this machine without a restricted sign-in (issue 10, point 1
+and 2), in the app factory and in gunicorn before it binds."""
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import config
-from config import ConfigError, load_settings
+from app import create_app
+from config import ConfigError, bind_host, check_exposure, is_loopback, load_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The packages and modules of the running app (the warehouse CLI has its own arguments).
@@ -117,3 +124,101 @@ def test_make_run_and_the_image_set_the_names_gunicorn_reads():
         assert f"{name}=$({name})" in serve_recipe
         assert f"{name}=" in (REPO_ROOT / "Dockerfile").read_text()
     assert "--bind" not in (REPO_ROOT / "scripts" / "serve.sh").read_text()
+
+
+# ---------------------------------------------------------------- sign-in fails closed
+SIGN_IN = {"OIDC_ISSUER": "https://login.example", "OIDC_CLIENT_ID": "dashboard",
+           "OIDC_CLIENT_SECRET": "client-secret", "SECRET_KEY": "k" * 32}
+
+
+def exposure(env: dict, **kwargs) -> None:
+    check_exposure(load_settings(env, environ={}), **kwargs)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost", "unix:/run/x.sock"])
+def test_loopback_addresses(host):
+    assert is_loopback(host)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "", "10.0.0.5", "dashboard.example", "127.0.0.1.nip.io"])
+def test_addresses_reachable_from_the_network(host):
+    assert not is_loopback(host)
+
+
+def test_bind_strings_give_their_host():
+    assert [bind_host(b) for b in ("0.0.0.0:80", "[::1]:8050", "unix:/x.sock", "localhost")] == [
+        "0.0.0.0", "::1", "unix:/x.sock", "localhost"]
+
+
+def test_the_embedded_demo_needs_no_sign_in():
+    exposure({})
+    exposure({"HOST": "127.0.0.1", "PORT": "8050", "WORKERS": "2"})  # make run
+
+
+@pytest.mark.parametrize("env,why", [
+    ({"ACCURX_WAREHOUSE": "snowflake"}, "Snowflake"),
+    ({"HOST": "0.0.0.0"}, "0.0.0.0"),
+    ({"OIDC_ISSUER": " ", "HOST": "10.0.0.5"}, "10.0.0.5"),  # a blank issuer is no issuer
+])
+def test_without_sign_in_an_exposed_app_refuses_to_start(env, why):
+    with pytest.raises(ConfigError, match=f"{why}.*ACCURX_ALLOW_ANONYMOUS=1"):
+        exposure(env)
+
+
+def test_gunicorns_real_bind_counts_not_just_host():
+    with pytest.raises(ConfigError, match="0.0.0.0"):
+        exposure({}, hosts=["127.0.0.1", "0.0.0.0"])
+
+
+def test_anonymous_on_purpose_starts_and_says_so_loudly(caplog):
+    caplog.set_level(logging.WARNING, logger="accurx.config")
+    exposure({"ACCURX_WAREHOUSE": "snowflake", "HOST": "0.0.0.0", "ACCURX_ALLOW_ANONYMOUS": "1"})
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING and "WITHOUT SIGN-IN" in record.getMessage()
+    with pytest.raises(ConfigError, match="ACCURX_ALLOW_ANONYMOUS"):
+        exposure({"HOST": "0.0.0.0", "ACCURX_ALLOW_ANONYMOUS": "maybe"})
+
+
+def test_the_app_factory_refuses_before_touching_the_warehouse(tmp_path):
+    with pytest.raises(ConfigError, match="Sign-in is off"):
+        create_app({"ACCURX_WAREHOUSE": "snowflake", "SNOWFLAKE_ACCOUNT": "acme"})
+    with pytest.raises(ConfigError, match="Sign-in is off"):
+        create_app({"ACCURX_DUCKDB_PATH": str(tmp_path / "none.duckdb"), "HOST": "0.0.0.0"})
+
+
+def test_gunicorn_refuses_before_it_binds_a_public_address():
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("OIDC_", "ACCURX_", "HOST", "WORKERS", "REDIS_URL"))}
+    proc = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:0",
+         "--workers", "1", "app:server"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode != 0
+    assert "ACCURX_ALLOW_ANONYMOUS" in proc.stderr and "Booting worker" not in proc.stderr
+
+
+def test_exposed_sign_in_must_be_restricted_to_someone():
+    exposed = {**SIGN_IN, "HOST": "0.0.0.0", "WORKERS": "1"}
+    with pytest.raises(ConfigError, match="OIDC_ALLOWED_DOMAINS, OIDC_ALLOWED_TENANTS or OIDC_ALLOWED_GROUPS"):
+        exposure(exposed)
+    for restriction in ({"OIDC_ALLOWED_DOMAINS": "accurx.example"}, {"OIDC_ALLOWED_TENANTS": "t-1"},
+                        {"OIDC_ALLOWED_GROUPS": "accurx-commercial"}):
+        exposure({**exposed, **restriction})
+    exposure(SIGN_IN)  # on this machine only (the tests' own servers), no restriction needed
+
+
+def test_exposed_sign_in_on_several_workers_needs_a_shared_cache_for_sign_out():
+    exposed = {**SIGN_IN, "ACCURX_WAREHOUSE": "snowflake", "OIDC_ALLOWED_GROUPS": "g"}
+    with pytest.raises(ConfigError, match="REDIS_URL"):
+        exposure({**exposed, "WORKERS": "3"})
+    exposure({**exposed, "WORKERS": "3", "REDIS_URL": "redis://cache.internal:6379/0"})
+    exposure({**exposed, "WORKERS": "1"})
+    with pytest.raises(ConfigError, match="REDIS_URL"):
+        exposure({**exposed, "WORKERS": "1"}, workers=4)  # gunicorn's real worker count
+
+
+def test_allowed_domains_and_tenants_are_read():
+    sign_in = load_settings({**SIGN_IN, "OIDC_ALLOWED_DOMAINS": "Accurx.example, @nhs.example",
+                             "OIDC_ALLOWED_TENANTS": "ABC-1"}, environ={}).serving.sign_in
+    assert sign_in.allowed_domains == {"accurx.example", "nhs.example"}
+    assert sign_in.allowed_tenants == {"abc-1"} and sign_in.restricted

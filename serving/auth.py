@@ -4,8 +4,9 @@ Works with any standard OIDC issuer (Microsoft Entra ID, Google). Its settings
 (OIDC_*, SECRET_KEY) are read by config.py into `config.SignInSettings`, the table of
 variables is there.
 
-Without an issuer, sign-in is off: that is the embedded demo, which then only binds to
-127.0.0.1 (see `scripts/serve.sh`).
+Without an issuer, sign-in is off: that is the embedded demo on 127.0.0.1. Where the
+data would leave this machine (Snowflake, or a non-loopback bind) the app refuses to
+start without sign-in unless ACCURX_ALLOW_ANONYMOUS=1 (config.check_exposure).
 
 Signed-out page requests (GET of anything but Dash's own endpoints and files) are
 redirected to `/login`, which sends the browser to the issuer and, after sign-in, back

@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
 # The dashboard image. Default: serves an embedded demo warehouse built at image build time.
 # Production: set ACCURX_WAREHOUSE=snowflake plus the Snowflake settings (see README.md).
+# It listens on 0.0.0.0, so it refuses to start without sign-in (OIDC_*) unless
+# ACCURX_ALLOW_ANONYMOUS=1 is given on purpose (the demo: see README.md, Container).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -6,7 +6,6 @@ gunicorn serves `app:server`. Nothing here knows about questions, SQL or figures
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 import dash
@@ -14,7 +13,7 @@ import dash
 import callbacks
 import serving
 from components import layout
-from config import REPO_ROOT, load_settings
+from config import REPO_ROOT, check_exposure, load_settings
 from queries import runner
 
 TITLE = "Accurx feature analytics"
@@ -31,10 +30,11 @@ def _configure_logging(level: str) -> None:
 
 def create_app(overrides: dict[str, Any] | None = None) -> dash.Dash:
     """A configured Dash app. `overrides` take precedence over the environment
-    (keys are the variable names documented in config.py and serving/). Raises
-    config.ConfigError, serving.ServingConfigError or serving.auth.SignInConfigError."""
+    (keys are the variable names documented in config.py). Raises config.ConfigError,
+also for a deployment config.check_exposure refuses."""
     settings = load_settings(overrides)
     _configure_logging(settings.log_level)
+    check_exposure(settings)  # no sign-in where customer data would leave this machine
     app = dash.Dash(
         __name__,
         title=TITLE,
@@ -50,7 +50,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> dash.Dash:
     app.layout = layout.shell()
     callbacks.attach(app)
     # Sign-in, health probes, headers, request checks, callback logs (serving/__init__.py).
-    serving.install(app, warehouse.readiness, {**os.environ, **(overrides or {})})
+    serving.install(app, warehouse.readiness, settings.serving)
     # Dash prepares its registry of script paths on the first request, without a lock:
     # with threaded workers a parallel first request for a script can get a 500. Do it now.
     with app.server.test_request_context("/"):

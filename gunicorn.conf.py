@@ -1,17 +1,28 @@
 """gunicorn settings for `gunicorn --config gunicorn.conf.py app:server`.
 
-The command line (the Makefile, scripts/serve.sh) sets --bind and --workers; the values
-here are the defaults otherwise. Threads let one worker answer the page's parallel
-callback requests; queries are cached per worker (or in Redis when REDIS_URL is set).
+Every value comes from config.py (`Settings.server`: HOST, PORT, WORKERS,
+GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_ACCESS_LOG, GUNICORN_LOG_LEVEL), so the
+Makefile, scripts/serve.sh and the image set the same names; a `--bind` or `--workers`
+on the command line (the tests' servers) still wins. Threads let one worker answer the
+page's parallel callback requests; queries are cached per worker (or in Redis when
+REDIS_URL is set).
 """
 
 import os
+import sys
 
-bind = os.environ.get("ACCURX_BIND", "127.0.0.1:8050")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# gunicorn reads this file before it puts the working directory on sys.path.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from config import load_settings
+
+_settings = load_settings()
+
+bind = _settings.server.bind
+workers = _settings.server.workers
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+threads = _settings.server.threads
+timeout = _settings.server.timeout
 graceful_timeout = 20
 keepalive = 5
 
@@ -20,7 +31,20 @@ control_socket_disable = True
 
 # Access log without query strings: a URL's query may name a customer or filter (%(U)s is
 # the path only). %(M)s is the response time in milliseconds.
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+accesslog = _settings.server.access_log
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)sB %(M)sms'
 errorlog = "-"
-loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+loglevel = _settings.server.log_level
+
+
+def on_starting(server):
+    """Before any socket is bound: refuse to serve without a restricted sign-in where the
+    data would leave this machine (config.check_exposure), for the addresses gunicorn
+    really binds (a `--bind` on the command line included)."""
+    from config import ConfigError, bind_host, check_exposure
+
+    try:
+        check_exposure(_settings, [bind_host(b) for b in server.cfg.bind], server.cfg.workers)
+    except ConfigError as refusal:
+        server.log.error("Refusing to start: %s", refusal)
+        raise SystemExit(1) from None

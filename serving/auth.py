@@ -1,45 +1,48 @@
 """OpenID Connect sign-in in front of every route, Dash's `_dash-*` endpoints included.
 
-Works with any standard OIDC issuer (Microsoft Entra ID, Google). Configuration, read
-from the environment (or the app factory's overrides):
+Works with any standard OIDC issuer (Microsoft Entra ID, Google). Its settings
+(OIDC_*, SECRET_KEY) are read by config.py into `config.SignInSettings`, the table of
+variables is there.
 
-| variable | meaning |
-|---|---|
-| OIDC_ISSUER | the issuer URL (its `/.well-known/openid-configuration` is read); unset = no sign-in |
-| OIDC_CLIENT_ID, OIDC_CLIENT_SECRET | the app's registration with the issuer (required with an issuer) |
-| SECRET_KEY | signs the session cookie; required with an issuer, the same for every worker |
-| OIDC_ALLOWED_GROUPS | comma-separated group names or ids; unset = every signed-in user |
-| OIDC_GROUPS_CLAIM | the claim holding the groups (default `groups`) |
-| OIDC_REDIRECT_URI | the callback URL registered with the issuer, when the app is behind a proxy (default: this host's `/auth/callback`) |
-| OIDC_SESSION_HOURS | sign in again after this many hours (default 10) |
-| OIDC_SCOPE | scopes asked for (default `openid`: the app needs only the subject and groups) |
-
-Without an issuer, sign-in is off: that is the embedded demo, which then only binds to
-127.0.0.1 (see `scripts/serve.sh`).
+Without an issuer, sign-in is off: that is the embedded demo on 127.0.0.1. Where the
+data would leave this machine (Snowflake, or a non-loopback bind) the app refuses to
+start without sign-in unless ACCURX_ALLOW_ANONYMOUS=1 (config.check_exposure).
 
 Signed-out page requests (GET of anything but Dash's own endpoints and files) are
 redirected to `/login`, which sends the browser to the issuer and, after sign-in, back
 to the page asked for; every other request (Dash callbacks and layout, scripts,
 assets, any POST) gets 401, so the page can't half-work. A signed-in user outside the
-allowed groups gets 403. An open page whose session ends learns it from those answers:
+allowed groups gets 403. At the callback, an account outside OIDC_ALLOWED_DOMAINS
+(its `hd` claim, and its e-mail's domain when the issuer sends one) or
+OIDC_ALLOWED_TENANTS (its `tid` claim) gets no session at all (403).
+
+A session is confirmed with the issuer again after OIDC_RECHECK_MINUTES (at most 60):
+the user goes through the issuer once more (silently while their session there
+lasts), so group membership and the account itself are at most an hour old; the
+session keeps its id and sign-in time, and still ends OIDC_SESSION_HOURS after the
+sign-in. `/logout` ends the session on the server too: its id goes into a revocation
+list in the shared cache (Redis), which every worker consults on every request, so a
+copy of the cookie is worth nothing after sign-out. An open page whose session ends learns it from those answers:
 assets/session.js shows a banner linking to `/login?next=<the page's address>` (only a
 path of this site is accepted as `next`, see `same_site_path`). The session cookie
-(signed, HttpOnly, SameSite=Lax) holds only the subject, the groups and the sign-in
-time: no tokens, no name, no e-mail address.
+(signed, HttpOnly, SameSite=Lax) holds only the subject, the groups, the sign-in
+time, the time of the last check with the issuer and a random session id: no tokens,
+no name, no e-mail address.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlparse
 
 import flask
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
+
+from config import SignInSettings
+from queries import runner as query_runner
 
 log = logging.getLogger("accurx.auth")
 
@@ -48,71 +51,15 @@ PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/login", "/auth/callback", "/l
 # Never a page: Dash's endpoints, its scripts and the app's static files.
 _NOT_PAGES = ("/_dash-", "/_reload-hash", "/_favicon.ico", "/assets/", "/static/")
 SESSION_KEY = "user"
+# A session due for its membership re-check waits here ({sub, at, sid}) while the
+# browser goes to the issuer and back, so the same session (its sign-out id and its
+# sign-in time) continues when the same user comes back.
+RECHECK_KEY = "recheck"
+# Signed-out session ids, in the cache every worker shares (REDIS_URL).
+REVOKED_PREFIX = "session-revoked:"
 # Where to go after sign-in is kept in the session cookie (4 kB in all): a real address
 # of this app is a few hundred characters.
 MAX_NEXT_LENGTH = 2000
-
-
-class SignInConfigError(ValueError):
-    """Sign-in is half configured; the message names the missing variable."""
-
-
-@dataclass(frozen=True)
-class OidcSettings:
-    issuer: str
-    client_id: str
-    client_secret: str
-    secret_key: str
-    allowed_groups: frozenset[str] = frozenset()
-    groups_claim: str = "groups"
-    redirect_uri: str | None = None
-    session_hours: float = 10
-    scope: str = "openid"
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> OidcSettings | None:
-        """Settings from the environment mapping, or None when sign-in is not configured.
-
-        Raises SignInConfigError when the issuer is set but something it needs is not."""
-        issuer = (env.get("OIDC_ISSUER") or "").strip()
-        if not issuer:
-            return None
-        client_id = (env.get("OIDC_CLIENT_ID") or "").strip()
-        client_secret = env.get("OIDC_CLIENT_SECRET") or ""
-        if not client_id or not client_secret:
-            raise SignInConfigError("OIDC_ISSUER is set, so OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are required")
-        secret_key = env.get("SECRET_KEY") or ""
-        if len(secret_key) < 16:
-            # A per-process random key would break sign-in as soon as two workers serve one user.
-            raise SignInConfigError("OIDC_ISSUER is set, so SECRET_KEY (at least 16 characters, "
-                                    "the same for every worker) is required")
-        try:
-            hours = float(env.get("OIDC_SESSION_HOURS") or 10)
-        except ValueError:
-            raise SignInConfigError("OIDC_SESSION_HOURS must be a number of hours") from None
-        if hours <= 0:
-            raise SignInConfigError("OIDC_SESSION_HOURS must be positive")
-        return cls(
-            issuer=issuer.rstrip("/"),
-            client_id=client_id,
-            client_secret=client_secret,
-            secret_key=secret_key,
-            allowed_groups=split_list(env.get("OIDC_ALLOWED_GROUPS")),
-            groups_claim=(env.get("OIDC_GROUPS_CLAIM") or "groups").strip(),
-            redirect_uri=(env.get("OIDC_REDIRECT_URI") or "").strip() or None,
-            session_hours=hours,
-            scope=(env.get("OIDC_SCOPE") or "openid").strip(),
-        )
-
-    @property
-    def cookie_secure(self) -> bool:
-        """Secure cookies unless the app's own URL is plain http (local tests)."""
-        return urlparse(self.redirect_uri or self.issuer).scheme != "http"
-
-
-def split_list(text: str | None) -> frozenset[str]:
-    """'a, b,,c' -> {'a', 'b', 'c'}."""
-    return frozenset(part.strip() for part in (text or "").split(",") if part.strip())
 
 
 def current_user() -> dict | None:
@@ -147,6 +94,26 @@ def _remember_return_path(target: str) -> None:
         flask.session["next"] = path
 
 
+def _claim_domain(value: object) -> str | None:
+    return value.lower() if isinstance(value, str) and value else None
+
+
+def account_refusal(settings: SignInSettings, claims: dict) -> str | None:
+    """Why the account of these ID-token/userinfo `claims` may not sign in at all
+    (domain or tenant not allowed), or None. Groups are checked on every request."""
+    if settings.allowed_domains:
+        if _claim_domain(claims.get("hd")) not in settings.allowed_domains:
+            return "domain"
+        email = claims.get("email")
+        if email is not None:
+            domain = str(email).rpartition("@")[2].lower()
+            if domain not in settings.allowed_domains or claims.get("email_verified") is False:
+                return "email_domain"
+    if settings.allowed_tenants and _claim_domain(claims.get("tid")) not in settings.allowed_tenants:
+        return "tenant"
+    return None
+
+
 def _is_page_request(request: flask.Request) -> bool:
     return request.method == "GET" and not request.path.startswith(_NOT_PAGES)
 
@@ -159,7 +126,7 @@ def _refuse(status: int, message: str, page: bool) -> flask.Response:
     return response
 
 
-def install(server: flask.Flask, settings: OidcSettings) -> None:
+def install(server: flask.Flask, settings: SignInSettings) -> None:
     """Require a signed-in (and, if configured, group-member) user on every route."""
     server.secret_key = settings.secret_key
     server.config.update(
@@ -178,6 +145,11 @@ def install(server: flask.Flask, settings: OidcSettings) -> None:
         client_kwargs={"scope": settings.scope},
     )
     max_age = settings.session_hours * 3600
+    recheck_after = settings.recheck_minutes * 60
+
+    def revoked(sid: object) -> bool:
+        return not isinstance(sid, str) or bool(
+            query_runner.current_runner().cache_get(REVOKED_PREFIX + sid))
 
     @server.before_request
     def require_sign_in():
@@ -186,8 +158,14 @@ def install(server: flask.Flask, settings: OidcSettings) -> None:
             return None
         page = _is_page_request(request)
         user = current_user()
-        if user is not None and time.time() - float(user.get("at", 0)) > max_age:
+        now = time.time()
+        if user is not None and (now - float(user.get("at", 0)) > max_age or revoked(user.get("sid"))):
             flask.session.pop(SESSION_KEY, None)
+            user = None
+        if user is not None and now - float(user.get("checked", 0)) > recheck_after:
+            # Due for its re-check with the issuer: the same session resumes after it.
+            flask.session.pop(SESSION_KEY, None)
+            flask.session[RECHECK_KEY] = {k: user[k] for k in ("sub", "at", "sid")}
             user = None
         if user is None:
             if not page:
@@ -228,19 +206,37 @@ def install(server: flask.Flask, settings: OidcSettings) -> None:
         if isinstance(groups, str):
             groups = [groups]
         target = same_site_path(flask.session.get("next")) or "/"
+        previous = flask.session.get(RECHECK_KEY)
         flask.session.clear()  # nothing from before sign-in survives it
+        refusal = account_refusal(settings, claims)
+        if refusal is not None:
+            log.warning('{"event": "sign_in", "allowed": false, "refused": "%s"}', refusal)
+            return _refuse(403, "This account may not use this dashboard: sign in with your "
+                                "organisation's account.", page=True)
+        now = time.time()
+        sub = str(claims["sub"])
+        resumed = (isinstance(previous, dict) and previous.get("sub") == sub
+                   and now - float(previous.get("at", 0)) <= max_age and not revoked(previous.get("sid")))
         flask.session.permanent = True
         flask.session[SESSION_KEY] = {
-            "sub": str(claims["sub"]),
+            "sub": sub,
             "groups": [str(g) for g in groups],
-            "at": time.time(),
+            "at": float(previous["at"]) if resumed else now,
+            "checked": now,
+            "sid": previous["sid"] if resumed else secrets.token_urlsafe(18),
         }
         allowed = not settings.allowed_groups or bool(settings.allowed_groups & {str(g) for g in groups})
-        log.info('{"event": "sign_in", "groups": %d, "allowed": %s}', len(groups), str(allowed).lower())
+        log.info('{"event": "sign_in", "groups": %d, "allowed": %s, "recheck": %s}',
+                 len(groups), str(allowed).lower(), str(resumed).lower())
         return flask.redirect(target)
 
     @server.route("/logout")
     def logout():
+        user = current_user() or flask.session.get(RECHECK_KEY)
+        if isinstance(user, dict) and isinstance(user.get("sid"), str):
+            # Kept as long as any copy of the cookie could still be accepted.
+            query_runner.current_runner().cache_set(REVOKED_PREFIX + user["sid"], 1,
+                                                     timeout=int(max_age) + 60)
         flask.session.clear()
         return flask.Response(
             '<!doctype html><title>Signed out</title><p>You are signed out of the dashboard. '

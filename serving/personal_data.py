@@ -2,7 +2,7 @@
 
 The warehouse's staging never unpacks user names or e-mail addresses, so the only
 personal data that can reach a page is the user id of an event (the unpaid-event
-lists). It is shown only to signed-in members of `ACCURX_PII_VIEWER_GROUPS`
+lists). It is shown only to signed-in members of `ACCURX_PII_VIEWER_GROUPS` (config.py)
 (comma-separated group names or ids, as in OIDC_ALLOWED_GROUPS; default: nobody, and
 nobody without sign-in). Everyone else sees "User 1", "User 2", ... numbered by first
 appearance in that one table: who did what within the list stays readable, but the
@@ -16,12 +16,11 @@ handing it to a component.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 
 import flask
 import pandas as pd
 
-from serving.auth import current_user, split_list
+from serving.auth import current_user
 
 log = logging.getLogger("accurx.personal_data")
 
@@ -32,8 +31,8 @@ DROPPED_COLUMNS = ("email", "first_name", "last_name", "full_name", "user_name",
                    "application_user_id")
 
 
-def install(server: flask.Flask, env: Mapping[str, str], sign_in_enabled: bool) -> None:
-    groups = split_list(env.get(CONFIG_KEY))
+def install(server: flask.Flask, groups: frozenset[str], sign_in_enabled: bool) -> None:
+    """Remember the viewer groups (config.py's ACCURX_PII_VIEWER_GROUPS); none without sign-in."""
     if groups and not sign_in_enabled:
         log.warning("%s is set but sign-in is not configured: nobody can be recognised as a "
                     "viewer of personal data, so user ids stay masked", CONFIG_KEY)

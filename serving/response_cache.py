@@ -36,14 +36,14 @@ time). Sign-in, the request-shape check and the callback timer run before the lo
 (they are registered first), so a cached response is never sent to a signed-out
 client, and the callback's log line says `"response_cache": "hit"`.
 
-ACCURX_RESPONSE_CACHE=0 turns it off (default on; off with CACHE_TYPE=NullCache).
+ACCURX_RESPONSE_CACHE=0 (config.py) turns it off: serving/__init__.py then does not
+install it; with CACHE_TYPE=NullCache it installs nothing either.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Mapping
 from pathlib import Path
 
 import dash
@@ -57,7 +57,6 @@ from queries.runner import current_runner
 from serving.personal_data import viewer_may_see_personal_data
 
 CALLBACK_PATH = "/_dash-update-component"
-CONFIG_KEY = "ACCURX_RESPONSE_CACHE"
 KEY_PREFIX = "response:"
 MARKER_PREFIX = "response-rendering:"
 POLL_SECONDS = 0.05
@@ -116,10 +115,8 @@ def _compress(data: bytes, encoding: str) -> bytes:
     return data
 
 
-def install(app: dash.Dash, env: Mapping[str, str]) -> None:
+def install(app: dash.Dash) -> None:
     """Register the lookup (before Dash runs the callback) and the store (after)."""
-    if (env.get(CONFIG_KEY) or "1").strip().lower() in ("0", "false", "no", "off"):
-        return
     server = app.server
     if server.config["ACCURX_SETTINGS"].cache_type == "NullCache":
         return  # nothing would ever be kept

@@ -5,7 +5,8 @@ for callback `key` with one value per input and state; `callback_key(app, name)`
 a callback by its function's name; `page_callbacks(app, client, path)` opens a URL the
 way the browser does (render_page, then the callbacks of the controls it rendered).
 
-`USERS` are the sign-in provider's test users; `browser_fixtures` is
+`USERS` are the sign-in provider's test users, `signed_in_user(sub, groups)` the
+session record the app keeps for a user it has just signed in; `browser_fixtures` is
 tests/browser/conftest.py loaded from its file (its gunicorn `serve_app` and chromium
 settings), so both folders serve and drive the app the same way.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import time
 from pathlib import Path
 
 from dash._utils import split_callback_id
@@ -25,12 +27,30 @@ _spec.loader.exec_module(browser_fixtures)
 
 ALLOWED_GROUP = "accurx-commercial"
 PII_GROUP = "accurx-user-data"
+ALLOWED_DOMAIN = "accurx.example"
+ALLOWED_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+OTHER_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"  # Entra's tenant of personal accounts
 # sub -> claims. alice may use the dashboard, bob may not, carol may also see user ids.
+# dave and erin are in the allowed group, but only dave's account is of the allowed
+# Workspace domain (`hd`) and Entra tenant (`tid`); frank's hosted domain is right but
+# his e-mail address is not of it.
 USERS = {
     "alice": {"groups": [ALLOWED_GROUP], "email": "alice@example.org", "name": "Alice Example"},
     "bob": {"groups": ["accurx-finance"], "email": "bob@example.org", "name": "Bob Example"},
     "carol": {"groups": [ALLOWED_GROUP, PII_GROUP], "email": "carol@example.org"},
+    "dave": {"groups": [ALLOWED_GROUP], "hd": ALLOWED_DOMAIN, "tid": ALLOWED_TENANT,
+             "email": f"dave@{ALLOWED_DOMAIN}"},
+    "erin": {"groups": [ALLOWED_GROUP], "hd": "elsewhere.example", "tid": OTHER_TENANT,
+             "email": "erin@elsewhere.example"},
+    "frank": {"groups": [ALLOWED_GROUP], "hd": ALLOWED_DOMAIN, "tid": ALLOWED_TENANT,
+              "email": "frank@gmail.example"},
 }
+
+
+def signed_in_user(sub: str, groups: list[str], at: float | None = None) -> dict:
+    """The session's record of `sub`, signed in (and checked with the issuer) at `at`."""
+    at = time.time() if at is None else at
+    return {"sub": sub, "groups": groups, "at": at, "checked": at, "sid": f"test-session-{sub}"}
 
 WILDCARDS = (["ALL"], ["MATCH"], ["ALLSMALLER"])
 

@@ -14,15 +14,27 @@ half-done configuration).
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from urllib.parse import quote, urljoin, urlparse
 
 import flask
 import pytest
 import requests
-from serving_support import ALLOWED_GROUP, browser_fixtures, build_callback_body, callback_key
+import werkzeug.serving
+from serving_support import (
+    ALLOWED_DOMAIN,
+    ALLOWED_GROUP,
+    ALLOWED_TENANT,
+    browser_fixtures,
+    build_callback_body,
+    callback_key,
+    signed_in_user,
+)
 
-from serving.auth import MAX_NEXT_LENGTH, OidcSettings, SignInConfigError, same_site_path
+from config import ConfigError, load_settings
+from serving.auth import MAX_NEXT_LENGTH, same_site_path
 
 SECRET = "test-secret-key-of-the-dashboard-0123456789"
 
@@ -39,11 +51,12 @@ def signed_app_url(serve_app, demo_warehouse, oidc_provider):
         yield url
 
 
-def sign_in(base_url: str, issuer: str, sub: str, start: str = "/") -> tuple[requests.Session, str]:
+def sign_in(base_url: str, issuer: str, sub: str, start: str = "/",
+            browser: requests.Session | None = None, refused: bool = False) -> tuple[requests.Session, str]:
     """Run the authorization-code flow as a browser would, from the page `start` (or
     from `/login?...` itself); returns the session and the address the app sent the
-    user back to."""
-    browser = requests.Session()
+    user back to (with `refused`: the text of the app's 403 at the callback)."""
+    browser = browser or requests.Session()
     login_path = start
     if not start.startswith("/login"):
         first = browser.get(base_url + start, allow_redirects=False)
@@ -60,6 +73,9 @@ def sign_in(base_url: str, issuer: str, sub: str, start: str = "/") -> tuple[req
     back = consent.headers["Location"]
     assert back.startswith(base_url + "/auth/callback?") and "code=" in back
     done = browser.get(back, allow_redirects=False)
+    if refused:
+        assert done.status_code == 403, done.text
+        return browser, done.text
     assert done.status_code == 302, done.text
     return browser, done.headers["Location"]
 
@@ -114,7 +130,7 @@ def test_session_cookie_holds_no_token_name_or_email(signed_app_url, oidc_provid
     signer = flask.sessions.SecureCookieSessionInterface().get_signing_serializer(_flask_with_secret())
     session = signer.loads(cookie.value)
     assert set(session) <= {"user", "_permanent"}
-    assert set(session["user"]) == {"sub", "groups", "at"}
+    assert set(session["user"]) == {"sub", "groups", "at", "checked", "sid"}
     assert session["user"]["sub"] == "alice" and session["user"]["groups"] == [ALLOWED_GROUP]
     assert "example.org" not in str(session) and "Alice" not in str(session)
 
@@ -309,10 +325,10 @@ def test_an_unreachable_issuer_gives_503(make_app):
 def test_an_expired_session_must_sign_in_again(local_app):
     client = local_app.server.test_client()
     with client.session_transaction() as session:
-        session["user"] = {"sub": "alice", "groups": [ALLOWED_GROUP], "at": time.time()}
+        session["user"] = signed_in_user("alice", [ALLOWED_GROUP])
     assert client.get("/_dash-layout").status_code == 200
     with client.session_transaction() as session:
-        session["user"] = {"sub": "alice", "groups": [ALLOWED_GROUP], "at": time.time() - 11 * 3600}
+        session["user"] = {**signed_in_user("alice", [ALLOWED_GROUP]), "at": time.time() - 11 * 3600}
     assert client.get("/_dash-layout").status_code == 401
     assert client.get("/").headers["Location"] == "/login"
 
@@ -335,12 +351,125 @@ def test_a_session_signed_with_another_key_is_ignored(local_app):
     ({"OIDC_SESSION_HOURS": "soon"}, "OIDC_SESSION_HOURS"),
 ])
 def test_half_configured_sign_in_refuses_to_start(env, words):
-    with pytest.raises(SignInConfigError, match=words):
-        OidcSettings.from_env({**sign_in_env("https://login.example"), **env})
+    with pytest.raises(ConfigError, match=words):
+        load_settings({**sign_in_env("https://login.example"), **env}, environ={})
 
 
 def test_without_an_issuer_the_demo_stays_open(demo_app):
-    assert OidcSettings.from_env({}) is None
+    assert load_settings(environ={}).serving.sign_in is None
     client = demo_app.server.test_client()
     assert client.get("/").status_code == 200
     assert client.get("/_dash-layout").status_code == 200
+
+
+# ---------------------------------------------------------------- who may sign in (issue 10.2)
+@contextlib.contextmanager
+def served(app):
+    """`app` served in this process on a free loopback port (one process, threads: its
+    own cache is the cache every request sees); yields the base URL."""
+    server = werkzeug.serving.make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+def test_only_accounts_of_the_allowed_domain_may_sign_in(make_app, oidc_provider):
+    app = make_app(**sign_in_env(oidc_provider, OIDC_ALLOWED_GROUPS="", OIDC_SCOPE="openid email",
+                                 OIDC_ALLOWED_DOMAINS=ALLOWED_DOMAIN))
+    with served(app) as url:
+        browser, landing = sign_in(url, oidc_provider, "dave")
+        assert landing == "/" and browser.get(url + "/_dash-layout").status_code == 200
+        # alice has no hosted domain (a personal account), erin another one, and frank's
+        # e-mail address is not of the domain although his hosted domain is.
+        for sub in ("alice", "erin", "frank"):
+            browser, text = sign_in(url, oidc_provider, sub, refused=True)
+            assert "may not use this dashboard" in text, sub
+            assert browser.get(url + "/_dash-layout").status_code == 401, sub
+
+
+def test_only_accounts_of_the_allowed_tenant_may_sign_in(make_app, oidc_provider):
+    app = make_app(**sign_in_env(oidc_provider, OIDC_ALLOWED_GROUPS="",
+                                 OIDC_ALLOWED_TENANTS=ALLOWED_TENANT.upper()))
+    with served(app) as url:
+        browser, _ = sign_in(url, oidc_provider, "dave")
+        assert browser.get(url + "/_dash-layout").status_code == 200
+        for sub in ("erin", "alice"):  # another tenant; no tenant at all
+            browser, _ = sign_in(url, oidc_provider, sub, refused=True)
+            assert browser.get(url + "/_dash-layout").status_code == 401, sub
+
+
+# ---------------------------------------------------------------- sessions end (issue 10.10)
+def test_a_copy_of_the_cookie_is_worthless_after_sign_out(make_app, oidc_provider):
+    app = make_app(**sign_in_env(oidc_provider))
+    with served(app) as url:
+        browser, _ = sign_in(url, oidc_provider, "alice")
+        saved = browser.cookies.get("accurx_session")
+        assert "signed out" in browser.get(url + "/logout").text
+        replay = requests.Session()
+        replay.cookies.set("accurx_session", saved)
+        assert replay.get(url + "/_dash-layout").status_code == 401
+        assert replay.get(url + "/", allow_redirects=False).headers["Location"] == "/login"
+        again, _ = sign_in(url, oidc_provider, "alice")  # a new sign-in is a new session
+        assert again.get(url + "/_dash-layout").status_code == 200
+
+
+def test_sign_out_in_one_worker_ends_the_session_in_another(make_app, oidc_provider, tmp_path):
+    from test_redis_cache import running_redis
+
+    with running_redis(tmp_path) as redis_url:
+        one, two = (make_app(**sign_in_env(oidc_provider), REDIS_URL=redis_url) for _ in range(2))
+        first, second = one.server.test_client(), two.server.test_client()
+        with first.session_transaction() as session:
+            session["user"] = signed_in_user("alice", [ALLOWED_GROUP])
+        cookie = first.get_cookie("accurx_session").value
+        second.set_cookie("accurx_session", cookie)
+        assert second.get("/_dash-layout").status_code == 200
+        assert first.get("/logout").status_code == 200
+        assert second.get("/_dash-layout").status_code == 401
+
+
+def test_membership_is_checked_with_the_issuer_again_within_the_hour(make_app, oidc_provider):
+    requests.put(f"{oidc_provider}/users/gina", json={"groups": [ALLOWED_GROUP]}, timeout=10).raise_for_status()
+    app = make_app(**sign_in_env(oidc_provider, OIDC_RECHECK_MINUTES="0.02"))
+    with served(app) as url:
+        browser, _ = sign_in(url, oidc_provider, "gina", start="/?tab=churn")
+        assert browser.get(url + "/_dash-layout").status_code == 200
+        first = _session_of(browser)["user"]
+        requests.put(f"{oidc_provider}/users/gina", json={"groups": ["accurx-former-staff"]},
+                     timeout=10).raise_for_status()
+        time.sleep(1.5)  # past OIDC_RECHECK_MINUTES
+        assert browser.get(url + "/_dash-layout").status_code == 401
+        # The page goes through the issuer again, which now says gina left the group.
+        _, landing = sign_in(url, oidc_provider, "gina", start="/?tab=churn", browser=browser)
+        assert landing == "/?tab=churn"
+        assert browser.get(url + "/_dash-layout").status_code == 403
+        after = _session_of(browser)["user"]
+        assert after["groups"] == ["accurx-former-staff"]
+        assert after["sid"] == first["sid"] and after["at"] == first["at"]  # the same session
+        assert after["checked"] > first["checked"]
+
+
+def _session_of(browser: requests.Session) -> dict:
+    signer = flask.sessions.SecureCookieSessionInterface().get_signing_serializer(_flask_with_secret())
+    return signer.loads(browser.cookies.get("accurx_session"))
+
+
+def test_a_session_not_checked_for_an_hour_goes_back_to_the_issuer(local_app):
+    client = local_app.server.test_client()
+    with client.session_transaction() as session:
+        session["user"] = {**signed_in_user("alice", [ALLOWED_GROUP]), "checked": time.time() - 59 * 60}
+    assert client.get("/_dash-layout").status_code == 200
+    with client.session_transaction() as session:
+        session["user"] = {**signed_in_user("alice", [ALLOWED_GROUP]), "checked": time.time() - 61 * 60}
+    assert client.get("/_dash-layout").status_code == 401
+    assert client.get("/?tab=usage").headers["Location"] == "/login"
+
+
+@pytest.mark.parametrize("minutes", ["0", "61", "soon"])
+def test_membership_cannot_go_unchecked_for_more_than_an_hour(minutes):
+    with pytest.raises(ConfigError, match="OIDC_RECHECK_MINUTES"):
+        load_settings({**sign_in_env("https://login.example"), "OIDC_RECHECK_MINUTES": minutes}, environ={})

@@ -128,7 +128,9 @@ def test_image_build_and_start_rehearsed_without_an_engine(tmp_path):
     """What `docker build` and `docker run` would do, done here without Docker: the build
     context (after .dockerignore) is copied to a folder, the Dockerfile's warehouse RUN
     step runs there (at small scale instead of demo, to keep the test short) with the
-    Dockerfile's ENV, then its CMD starts the server and its HEALTHCHECK command must
+    Dockerfile's ENV. Its CMD with that ENV alone (HOST=0.0.0.0, no sign-in) must refuse
+    to start before binding; with ACCURX_ALLOW_ANONYMOUS=1 (the README's demo command)
+    it starts (here on 127.0.0.1: this machine is shared), its HEALTHCHECK command must
     pass, and /readyz must find the warehouse. The pip install step is the one `make
     venv` runs (same lock file); the base image and the non-root user are not rehearsed."""
     import os
@@ -149,10 +151,11 @@ def test_image_build_and_start_rehearsed_without_an_engine(tmp_path):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    image_env.update(HOST="127.0.0.1", PORT=str(port), WORKERS="2")
+    assert image_env["HOST"] == "0.0.0.0" and "ACCURX_ALLOW_ANONYMOUS" not in image_env
+    image_env.update(PORT=str(port), WORKERS="2")
     venv_bin = str(Path(sys.executable).parent)
-    env = {**os.environ, **image_env, "PATH": f"{venv_bin}:{os.environ['PATH']}",
-           "TMPDIR": str(tmp_path)}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("OIDC_", "ACCURX_"))},
+           **image_env, "PATH": f"{venv_bin}:{os.environ['PATH']}", "TMPDIR": str(tmp_path)}
     env.pop("REDIS_URL", None)
 
     warehouse_step = next(rest for keyword, rest in rows
@@ -169,6 +172,13 @@ def test_image_build_and_start_rehearsed_without_an_engine(tmp_path):
     cmd = json.loads([rest for keyword, rest in rows if keyword == "CMD"][-1])
     healthcheck = json.loads(next(rest for keyword, rest in rows
                                   if keyword == "HEALTHCHECK").split("CMD", 1)[1].strip())
+    # The image as built serves to the network and has no sign-in: it refuses.
+    refused = subprocess.run(cmd, cwd=context, env=env, capture_output=True, text=True,
+                             timeout=60, check=False)
+    assert refused.returncode != 0
+    assert "ACCURX_ALLOW_ANONYMOUS" in refused.stdout + refused.stderr
+    env.update(ACCURX_ALLOW_ANONYMOUS="1", HOST="127.0.0.1")
+
     log_path = tmp_path / "server.log"
     with open(log_path, "w") as log:
         server = subprocess.Popen(cmd, cwd=context, env=env, stdout=log, stderr=subprocess.STDOUT)

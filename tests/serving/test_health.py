@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from app import create_app
-from serving import ServingConfigError
+from config import ConfigError
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +72,7 @@ def test_readyz_is_503_when_the_data_is_older_than_allowed(make_app, last_export
 
 @pytest.mark.parametrize("value", ["soon", "-1"])
 def test_a_bad_age_limit_stops_the_app(make_app, value):
-    with pytest.raises(ServingConfigError, match="ACCURX_READY_MAX_DATA_AGE_DAYS"):
+    with pytest.raises(ConfigError, match="ACCURX_READY_MAX_DATA_AGE_DAYS"):
         make_app(ACCURX_READY_MAX_DATA_AGE_DAYS=value)
 
 

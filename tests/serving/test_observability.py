@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 
 import pytest
-from serving_support import build_callback_body, callback_key
+from serving_support import build_callback_body, callback_key, signed_in_user
 
 from serving.observability import page_of
 
@@ -76,7 +75,7 @@ def test_no_input_value_id_or_user_in_the_line(make_app, busy_customer, caplog):
                    OIDC_CLIENT_SECRET="secret", SECRET_KEY="k" * 32)
     client = app.server.test_client()
     with client.session_transaction() as session:
-        session["user"] = {"sub": "alice-subject-42", "groups": ["g"], "at": time.time()}
+        session["user"] = signed_in_user("alice-subject-42", ["g"])
     key = callback_key(app, "show_unpaid_events")
     body = build_callback_body(app, key, ["all", "1; drop table x", None, str(busy_customer)], changed=3)
     referrer = f"http://localhost/customer/{busy_customer}?weeks=13&feature=secret-filter"

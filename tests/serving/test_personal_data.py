@@ -15,12 +15,17 @@ import gzip
 import io
 import json
 import re
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from serving_support import ALLOWED_GROUP, PII_GROUP, browser_fixtures, page_callbacks
+from serving_support import (
+    ALLOWED_GROUP,
+    PII_GROUP,
+    browser_fixtures,
+    page_callbacks,
+    signed_in_user,
+)
 
 from serving.personal_data import protect_users, pseudonyms
 
@@ -68,7 +73,7 @@ def answers(app, paths, session_user=None) -> list[dict]:
     client = app.server.test_client()
     if session_user is not None:
         with client.session_transaction() as session:
-            session["user"] = {**session_user, "at": time.time()}
+            session["user"] = signed_in_user(session_user["sub"], session_user["groups"])
     found = []
     for path in paths:
         for name, response in page_callbacks(app, client, path):

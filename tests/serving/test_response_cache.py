@@ -13,7 +13,7 @@ import time
 
 import brotli
 import pytest
-from serving_support import build_callback_body, callback_key
+from serving_support import build_callback_body, callback_key, signed_in_user
 
 from serving import response_cache
 
@@ -177,7 +177,7 @@ def test_a_signed_out_request_never_gets_a_kept_response(make_app):
                    OIDC_CLIENT_SECRET="not-used", SECRET_KEY="s" * 32)
     signed_in = app.server.test_client()
     with signed_in.session_transaction() as session:
-        session["user"] = {"sub": "alice", "groups": [], "at": time.time()}
+        session["user"] = signed_in_user("alice", [])
     assert post(app, "show_leaderboard", LEADERBOARD, client=signed_in).status_code == 200
     assert post(app, "show_leaderboard", LEADERBOARD, client=signed_in).status_code == 200
     signed_out = post(app, "show_leaderboard", LEADERBOARD)

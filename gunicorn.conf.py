@@ -1,4 +1,4 @@
-"""gunicorn settings for `gunicorn --config gunicorn.conf.py app:server`.
+"""gunicorn settings for `gunicorn --config gunicorn.conf.py wsgi:server`.
 
 The command line (the Makefile, scripts/serve.sh) sets --bind and --workers; the values
 here are the defaults otherwise. Threads let one worker answer the page's parallel

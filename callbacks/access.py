@@ -6,11 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from dash import ALL, Input, Output, callback, ctx, no_update
+from dash import ALL, Input, Output, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks.common import problem_state, with_stale_notice
-from callbacks.navigation import parse_iso_date
+from callbacks.parsers import parse_iso_date
+from callbacks.registry import callback
 from components import access as view
 from components import ids
 from components.common import empty_figure, empty_state, file_slug, fmt_date, graph_config, shorten

@@ -7,10 +7,11 @@ month, retention cohorts, cancelled customers, dormant customers.
 from __future__ import annotations
 
 import pandas as pd
-from dash import Input, Output, callback
+from dash import Input, Output
 
 from callbacks.common import problem_figure, problem_state, with_stale_notice
 from callbacks.filters import validate_feature
+from callbacks.registry import callback
 from components import churn as view
 from components import ids
 from components.common import empty_figure, empty_state, graph_config, shorten

@@ -12,9 +12,10 @@ out as `with_stale_notice(results)`, marked when the runner served last good cop
 from __future__ import annotations
 
 import plotly.graph_objects as go
-from dash import MATCH, Input, Output, callback, html
+from dash import MATCH, Input, Output, html
 from dash.exceptions import PreventUpdate
 
+from callbacks.registry import callback
 from components import ids
 from components.common import empty_figure, empty_state, error_state, stale_notice
 from queries.runner import WarehouseError, request_staleness

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pandas as pd
-from dash import Input, Output, callback, clientside_callback
+from dash import Input, Output
 
 from callbacks.common import with_stale_notice
-from callbacks.navigation import parse_int
+from callbacks.parsers import parse_int
+from callbacks.registry import callback, clientside_callback
 from components import customer as view
 from components import ids
 from components.common import error_state, shorten

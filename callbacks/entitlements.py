@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from dash import Input, Output, State, callback, ctx
+from dash import Input, Output, State, ctx
 from dash.exceptions import PreventUpdate
 
-from callbacks.navigation import parse_int, parse_iso_week
+from callbacks.parsers import parse_int, parse_iso_week
+from callbacks.registry import callback
 from components import entitlements as view
 from components import ids
 from components.common import empty_state, error_state, fmt_date, iso_week_label, stale_notice

@@ -15,10 +15,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, ctx
+from dash import ALL, Input, Output, State, ctx
 from dash.exceptions import PreventUpdate
 
-from callbacks.navigation import check_day_in_range
+from callbacks.parsers import check_day_in_range
+from callbacks.registry import callback
 from components import ids
 from components.common import error_state, fmt_date, iso_week_label, shorten
 from components.filters import (

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dash import Input, Output, State, callback, ctx
+from dash import Input, Output, State, ctx
 from dash.exceptions import PreventUpdate
 
 from callbacks.common import NothingToShow, problem_figure, problem_state, with_stale_notice
 from callbacks.filters import Period, current_period, validate_feature
-from callbacks.navigation import parse_int
+from callbacks.parsers import parse_int
+from callbacks.registry import callback
 from components import ids
 from components import unpaid as view
 from components.common import empty_figure, empty_state, error_state, graph_config, shorten

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dash import Input, Output, callback
+from dash import Input, Output
 from dash.exceptions import PreventUpdate
 
 from callbacks.common import problem_figure, problem_state, with_stale_notice
 from callbacks.filters import Period, current_period, validate_feature
-from callbacks.navigation import customer_href, parse_int
+from callbacks.navigation import customer_href
+from callbacks.parsers import parse_int
+from callbacks.registry import callback
 from components import ids
 from components import usage as view
 from components.common import empty_figure, empty_state, graph_config, shorten

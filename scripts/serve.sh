@@ -8,4 +8,4 @@ GUNICORN="${GUNICORN:-gunicorn}"
 exec "$GUNICORN" --config gunicorn.conf.py \
   --bind "${HOST:-127.0.0.1}:${PORT:-8050}" \
   --workers "${WORKERS:-2}" \
-  app:server
+  wsgi:server

@@ -1,6 +1,6 @@
 """Every component ID of the app, in one place.
 
-Conventions (the smoke test in tests/dashboard/test_app_smoke.py enforces uniqueness):
+Conventions (the smoke test in tests/test_app.py enforces uniqueness):
 
 - A constant per single widget, named `<TAB>_<WHAT>` (`ACCESS_TREND`, `USAGE_TABLE`),
   value a kebab-case string starting with the tab key (`"access-trend"`). Tab keys:

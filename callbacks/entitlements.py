@@ -9,7 +9,7 @@ from dash import Input, Output, State, ctx
 from dash.exceptions import PreventUpdate
 
 from callbacks.common import problem_state, shows_problems
-from callbacks.parsers import parse_int, parse_iso_week
+from callbacks.parsers import MAX_CHOICE_LENGTH, parse_int, parse_iso_week
 from callbacks.registry import callback
 from components import entitlements as view
 from components import ids
@@ -17,9 +17,6 @@ from components.common import empty_state, fmt_date, iso_week_label, stale_notic
 from queries import entitlements as entitlement_queries
 from queries import organisations
 from queries.runner import WarehouseError, request_staleness
-
-# Longer than any customer name or id: typed text is cut, such a selection not kept.
-MAX_SEARCH_LENGTH = 100
 
 
 class InputProblem(ValueError):
@@ -84,8 +81,8 @@ def resolve_customer(customer_text: str | None) -> pd.Series | None:
 )
 def list_customer_choices(search, selected):
     """Customers matching what is typed (name or id), the selected one always included."""
-    search = search[:MAX_SEARCH_LENGTH] if isinstance(search, str) else None
-    if not isinstance(selected, str) or len(selected) > MAX_SEARCH_LENGTH:
+    search = search[:MAX_CHOICE_LENGTH] if isinstance(search, str) else None
+    if not isinstance(selected, str) or len(selected) > MAX_CHOICE_LENGTH:
         selected = None  # not an id a link could carry: show_entitlements explains it
     try:
         return view.customer_choices(organisations.all_organisations(), search, selected)

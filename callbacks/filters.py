@@ -18,7 +18,7 @@ import pandas as pd
 from dash import ALL, Input, Output, State, ctx
 from dash.exceptions import PreventUpdate
 
-from callbacks.parsers import check_day_in_range
+from callbacks.parsers import MAX_CHOICE_LENGTH, check_day_in_range
 from callbacks.registry import callback
 from components import ids
 from components.common import error_state, fmt_date, iso_week_label, shorten
@@ -34,8 +34,6 @@ from queries import organisations
 from queries.runner import WarehouseError
 
 WEEK = dt.timedelta(days=7)
-# Longer than any period value or feature name: such a value is not kept in the controls.
-MAX_CHOICE_LENGTH = 100
 
 
 def monday(day: dt.date) -> dt.date:

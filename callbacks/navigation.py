@@ -13,8 +13,8 @@ How a tab registers its URL parameters:
 
 1. Give each stateful control the ID `ids.url_param("<name>", "<prop>")` (prop
    "value", "date" or "data") and set its initial value in the tab's `layout(params)`
-   from `params.get("<name>")` (or `get_list` for multi-selects). Values are strings
-   (or lists of strings); None means "not in the URL" (use the default).
+   from `params.get("<name>")`. Values are strings; None means "not in the URL" (use
+   the default).
    That is all: the query string then carries it as `?tab=<key>&<name>=<value>`.
 2. Parse and validate the value in the tab's callbacks with the parsers of
    callbacks/parsers.py (`parse_iso_date`, `parse_iso_week`, `parse_int`), showing a

@@ -19,6 +19,9 @@ _WHOLE_NUMBER = re.compile(r"^\s*[0-9]{1,15}\s*$")
 # adding a week no longer fits in a date).
 FIRST_DAY = dt.date(1900, 1, 1)
 LAST_DAY = dt.date(2999, 12, 31)
+# Longer than any value a control offers (a feature, reason or period, a customer's name
+# or id): typed text is cut to it, and a longer value from a link is not kept as a choice.
+MAX_CHOICE_LENGTH = 100
 
 
 def parse_iso_date(text: str | None) -> dt.date | None:

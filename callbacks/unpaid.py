@@ -19,7 +19,7 @@ from callbacks.common import (
     with_stale_notice,
 )
 from callbacks.filters import Period, current_period, validate_feature
-from callbacks.parsers import parse_int
+from callbacks.parsers import MAX_CHOICE_LENGTH, parse_int
 from callbacks.registry import callback
 from components import ids
 from components import unpaid as view
@@ -43,10 +43,6 @@ class Filters:
 
     def file_name(self, kind: str, *extra) -> str:
         return view.file_name(kind, self.feature, self.reason, self.period.file_part(), *extra)
-
-
-# A dropdown value longer than this is no reason name (kept in the choices otherwise).
-MAX_CHOICE_LENGTH = 100
 
 
 def validate(period_value, feature, reason) -> Filters:

@@ -25,7 +25,6 @@ URL = "url"
 PAGE = "page"
 NAV = "nav"
 PAGE_KEY = "page-key"  # dcc.Store: which page/tab is rendered, so filter changes don't re-render it
-DATA_NOTE = "data-note"
 
 URL_PARAM_PROPS = ("value", "date", "data")
 
@@ -79,8 +78,6 @@ ENTITLEMENTS_HINT = "entitlements-hint"
 
 # --- tabs 3-5: owned by their tab's engineer; add constants here, prefixed by the tab key
 USAGE_BODY = "usage-body"
-UNPAID_BODY = "unpaid-body"
-CHURN_BODY = "churn-body"
 
 # Filters shared by tabs 3-5: one URL name, one meaning, one ID (never two on one page).
 # `period`: "last-4-weeks" | "last-quarter" | "all" | "YYYY-MM-DD..YYYY-MM-DD" (whole ISO

@@ -3,3 +3,7 @@
 See queries/runner.py for the rules (named statements, `{presentation}`, bound
 parameters, WarehouseError, caching).
 """
+
+# The value of a text parameter that means "every feature" / "every reason" (the .sql
+# files test `:feature = '*'`).
+ALL = "*"

@@ -25,3 +25,23 @@ def test_the_context_reaches_dash_ctx():
                           outputs_list=[{"id": "o", "property": "children"}])
     assert got == ({"a": 1, "b": "x"}, 7, [{"id": "i", "property": "value"}],
                    [{"id": "o", "property": "children"}])
+
+
+def test_no_other_module_reaches_into_dash():
+    """Dash's private names (its underscore modules, the app's private callback list, its
+    server set-up method) appear in no Python file but tests/dash_callback_context.py."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    private = re.compile("dash" + r"\._|\._callback" + "_list|_setup_" + "server")
+    allowed = {root / "tests" / "dash_callback_context.py"}
+    skipped = {".venv", ".tmp", ".git", "node_modules", "target", "dbt_packages"}
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for path in root.rglob("*.py")
+        if path not in allowed and not skipped & set(path.relative_to(root).parts)
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if private.search(line)
+    ]
+    assert not offenders, f"Dash's private API used in {offenders}"

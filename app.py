@@ -1,6 +1,8 @@
 """The app factory: wires settings, the warehouse runner, the layout and the callbacks.
 
-gunicorn serves `app:server`. Nothing here knows about questions, SQL or figures.
+Importing this module builds nothing: `create_app()` does, called by wsgi.py (what
+gunicorn serves, `wsgi:server`) and by the tests. Nothing here knows about questions,
+SQL or figures.
 """
 
 from __future__ import annotations
@@ -48,16 +50,18 @@ also for a deployment config.check_exposure refuses."""
     app.server.config["ACCURX_SETTINGS"] = settings
     warehouse = runner.init_app(app.server, settings)
     app.layout = layout.shell()
-    callbacks.attach(app)
+    callbacks.register_callbacks(app)
     # Sign-in, health probes, headers, request checks, callback logs (serving/__init__.py).
     serving.install(app, warehouse.readiness, settings.serving)
-    # Dash prepares its registry of script paths on the first request, without a lock:
-    # with threaded workers a parallel first request for a script can get a 500. Do it now.
-    with app.server.test_request_context("/"):
-        app._setup_server()
+    _warm_up(app)
     logging.getLogger("accurx.app").info("app created %s", settings.describe())
     return app
 
 
-app = create_app()
-server = app.server
+
+def _warm_up(app: dash.Dash) -> None:
+    """Serve one request in-process now. Dash prepares its registry of script paths on
+    the first request it serves, without a lock: with threaded workers two parallel
+    first requests could race and one get a 500. Any path does (Dash's preparation
+    runs before every other request hook, sign-in included); the answer is ignored."""
+    app.server.test_client().get("/")

@@ -1,4 +1,4 @@
-"""gunicorn settings for `gunicorn --config gunicorn.conf.py app:server`.
+"""gunicorn settings for `gunicorn --config gunicorn.conf.py wsgi:server`.
 
 Every value comes from config.py (`Settings.server`: HOST, PORT, WORKERS,
 GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_ACCESS_LOG, GUNICORN_LOG_LEVEL), so the

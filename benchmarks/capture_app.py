@@ -7,7 +7,7 @@ import io
 import json
 import os
 
-from app import server as app_server
+from wsgi import server as app_server
 
 CAPTURE_FILE = os.environ["ACCURX_CAPTURE_FILE"]
 _inner = app_server.wsgi_app

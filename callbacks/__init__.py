@@ -1,22 +1,20 @@
-"""All callbacks, registered with `dash.callback` when their modules are imported.
+"""All callbacks: `register_callbacks(app)` registers them on one app.
 
 Rule: callbacks stay thin so the logic is unit-testable: validate inputs (a message in
 words, or PreventUpdate), one query call, one component/figure builder call, return.
-Each tab's callbacks catch `queries.errors.WarehouseError` and render
-`components.common.error_state(str(err))` in that tab's own area, so a failure on one
-tab never breaks another. Tests call the decorated functions directly (inside
-`app.server.app_context()`).
+A tab's area that cannot answer shows why in its own place (callbacks/common.py,
+`shows_problems`), so a failure on one tab never breaks another. Tests call the
+callback functions directly (inside `app.server.app_context()`).
 
-`dash.callback` puts callbacks in a process-wide registry that the first Dash app to
-serve a request takes for itself; `attach(app)` gives every app made by
-`app.create_app` its own copy, so tests can build several apps in one process.
+Each module declares its callbacks with `callbacks.registry.callback` (the arguments of
+Dash's `app.callback`); importing it only records them. `register_callbacks(app)`
+registers them through Dash's public `app.callback`, once per app, so tests can build
+several apps in one process.
 """
 
 from __future__ import annotations
 
-from dash import _callback
-
-from callbacks import (  # noqa: F401  (imported for their @callback registrations)
+from callbacks import (  # noqa: F401  (imported for their @callback declarations)
     access,
     churn,
     common,
@@ -24,20 +22,12 @@ from callbacks import (  # noqa: F401  (imported for their @callback registratio
     entitlements,
     filters,
     navigation,
+    registry,
     unpaid,
     usage,
 )
 
-_CALLBACK_MAP = dict(_callback.GLOBAL_CALLBACK_MAP)
-_CALLBACK_LIST = list(_callback.GLOBAL_CALLBACK_LIST)
-_INLINE_SCRIPTS = list(_callback.GLOBAL_INLINE_SCRIPTS)
-_callback.GLOBAL_CALLBACK_MAP.clear()
-_callback.GLOBAL_CALLBACK_LIST.clear()
-_callback.GLOBAL_INLINE_SCRIPTS.clear()
 
-
-def attach(app) -> None:
+def register_callbacks(app) -> None:
     """Register every callback of this package on `app` (a fresh Dash app)."""
-    app.callback_map.update(_CALLBACK_MAP)
-    app._callback_list.extend(_CALLBACK_LIST)
-    app._inline_scripts.extend(_INLINE_SCRIPTS)
+    registry.register_on(app)

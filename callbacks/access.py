@@ -6,11 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from dash import ALL, Input, Output, callback, ctx, no_update
+from dash import ALL, Input, Output, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from callbacks.common import problem_state, with_stale_notice
-from callbacks.navigation import parse_iso_date
+from callbacks.common import PROBLEMS, problem_state, shows_problems, with_stale_notice
+from callbacks.parsers import parse_iso_date
+from callbacks.registry import callback
 from components import access as view
 from components import ids
 from components.common import empty_figure, empty_state, file_slug, fmt_date, graph_config, shorten
@@ -93,21 +94,26 @@ def fill_access_controls(_):
     Input(ids.ACCESS_DATE, "date"),
     Input(ids.ACCESS_PICK, "value"),
 )
+@shows_problems(lambda err: (None, problem_state(err, title="Check the date")))
 def show_access_cards(date_text, pick):
     """The note saying which date is shown and one card per enabled (feature, option)."""
-    try:
-        as_of = resolve_as_of(date_text)
-        if as_of.date is None:
-            return None, empty_state("The warehouse has no feature exports yet.")
-        note = view.date_note(as_of.date, as_of.chosen, as_of.latest_complete,
-                              as_of.last_export, as_of.is_export_date)
-        if not as_of.is_export_date:
-            return note, None
-        cards = view.access_cards(access_queries.access_on_date(as_of.date),
-                                  access_queries.enabled_options(), pick)
-    except (ValueError, WarehouseError) as err:
-        return None, problem_state(err, title="Check the date")
+    as_of = resolve_as_of(date_text)
+    if as_of.date is None:
+        return None, empty_state("The warehouse has no feature exports yet.")
+    note = view.date_note(as_of.date, as_of.chosen, as_of.latest_complete,
+                          as_of.last_export, as_of.is_export_date)
+    if not as_of.is_export_date:
+        return note, None
+    cards = view.access_cards(access_queries.access_on_date(as_of.date),
+                              access_queries.enabled_options(), pick)
     return note, with_stale_notice(cards)
+
+
+def _trend_problem(err: Exception) -> tuple:
+    """The chart's blank: the pick's or the warehouse's sentence; a bad date is explained
+    above the chart."""
+    bad_date = isinstance(err, ValueError) and not isinstance(err, PickProblem)
+    return empty_figure("Check the date above." if bad_date else str(err)), graph_config("access_trend")
 
 
 @callback(
@@ -116,24 +122,20 @@ def show_access_cards(date_text, pick):
     Input(ids.ACCESS_DATE, "date"),
     Input(ids.ACCESS_PICK, "value"),
 )
+@shows_problems(_trend_problem)
 def show_access_trend(date_text, pick):
     """Customers and active users over time for the picked option (all options if none)."""
-    try:
-        selected = resolve_pick(pick)
-        as_of = resolve_as_of(date_text)
-        export_dates = access_queries.export_dates()["date"]
-        if selected:
-            feature, option = selected
-            trend = access_queries.access_trend(feature, option)
-            figure = view.trend_figure(trend, export_dates, feature, option, as_of.date)
-            filename = file_slug("access_trend", feature, option)
-        else:
-            figure = view.overview_figure(access_queries.all_trends(), export_dates, as_of.date)
-            filename = file_slug("access_trend", "all_options")
-    except (PickProblem, WarehouseError) as err:
-        return empty_figure(str(err)), graph_config("access_trend")
-    except ValueError:
-        return empty_figure("Check the date above."), graph_config("access_trend")
+    selected = resolve_pick(pick)
+    as_of = resolve_as_of(date_text)
+    export_dates = access_queries.export_dates()["date"]
+    if selected:
+        feature, option = selected
+        trend = access_queries.access_trend(feature, option)
+        figure = view.trend_figure(trend, export_dates, feature, option, as_of.date)
+        filename = file_slug("access_trend", feature, option)
+    else:
+        figure = view.overview_figure(access_queries.all_trends(), export_dates, as_of.date)
+        filename = file_slug("access_trend", "all_options")
     return figure, graph_config(filename)
 
 
@@ -158,7 +160,7 @@ def show_access_customers(date_text, pick):
             return (view.customers_title(feature, option, as_of.date),
                     empty_state("No export on that date: choose an export date above."))
         customers = access_queries.customers_with_access(as_of.date, feature, option)
-    except (ValueError, WarehouseError) as err:
+    except PROBLEMS as err:
         return view.customers_title(feature, option, None), problem_state(err, title="Check the date")
     return (view.customers_title(feature, option, as_of.date, len(customers)),
             view.customers_table(customers, feature, option, as_of.date))

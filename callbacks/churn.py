@@ -7,16 +7,16 @@ month, retention cohorts, cancelled customers, dormant customers.
 from __future__ import annotations
 
 import pandas as pd
-from dash import Input, Output, callback
+from dash import Input, Output
 
-from callbacks.common import problem_figure, problem_state, with_stale_notice
+from callbacks.common import problem_figure, problem_state, shows_problems, with_stale_notice
 from callbacks.filters import validate_feature
+from callbacks.registry import callback
 from components import churn as view
 from components import ids
 from components.common import empty_figure, empty_state, graph_config, shorten
 from queries import churn as churn_queries
 from queries import organisations
-from queries.errors import WarehouseError
 
 
 def validate_cohorts(cohorts: str | None) -> str:
@@ -32,14 +32,12 @@ def validate_cohorts(cohorts: str | None) -> str:
     Output(ids.CHURN_MONTHLY, "config"),
     Input(ids.FEATURE, "value"),
 )
+@shows_problems(lambda err: (problem_state(err), problem_figure(err), graph_config("churn_changes")))
 def show_churn_changes(feature):
     """Totals and the monthly chart of entitlement changes."""
     config = graph_config("churn_changes")
-    try:
-        feature, features = validate_feature(feature)
-        changes = churn_queries.changes_by_month(feature)
-    except (ValueError, WarehouseError) as err:
-        return problem_state(err), problem_figure(err), config
+    feature, features = validate_feature(feature)
+    changes = churn_queries.changes_by_month(feature)
     if changes.empty:
         what = feature or "any feature"
         return (empty_state(f"No customer changed its {what} entitlement in the data: every "
@@ -57,15 +55,13 @@ def show_churn_changes(feature):
     Input(ids.FEATURE, "value"),
     Input(ids.CHURN_COHORTS, "value"),
 )
+@shows_problems(lambda err: (empty_figure(str(err)), graph_config("churn_retention")))
 def show_churn_retention(feature, cohorts):
     """Retention heatmap(s) for the feature(s) and cohort view."""
     config = graph_config("churn_retention")
-    try:
-        cohorts = validate_cohorts(cohorts)
-        feature, features = validate_feature(feature)
-        data = churn_queries.retention_cohorts(feature)
-    except (ValueError, WarehouseError) as err:
-        return empty_figure(str(err)), config
+    cohorts = validate_cohorts(cohorts)
+    feature, features = validate_feature(feature)
+    data = churn_queries.retention_cohorts(feature)
     rows = view.cohort_rows(data, cohorts)
     if rows.empty:
         reason = {"new": "no customer started the feature after the data began",
@@ -80,13 +76,11 @@ def show_churn_retention(feature, cohorts):
     Output(ids.CHURN_CANCELLATIONS_BODY, "children"),
     Input(ids.FEATURE, "value"),
 )
+@shows_problems(problem_state)
 def show_churn_cancellations(feature):
     """Every cancellation with the usage of the 4 and 12 weeks before it."""
-    try:
-        feature, _ = validate_feature(feature)
-        cancellations = churn_queries.cancellations_with_usage(feature)
-    except (ValueError, WarehouseError) as err:
-        return problem_state(err)
+    feature, _ = validate_feature(feature)
+    cancellations = churn_queries.cancellations_with_usage(feature)
     if cancellations.empty:
         return empty_state(f"No customer cancelled {feature or 'a feature'} in the data.")
     return view.cancellations_grid(cancellations, view.file_name("churn_cancellations", feature))
@@ -96,17 +90,15 @@ def show_churn_cancellations(feature):
     Output(ids.CHURN_DORMANT_BODY, "children"),
     Input(ids.FEATURE, "value"),
 )
+@shows_problems(problem_state)
 def show_churn_dormant(feature):
     """Customers entitled on their latest known day but silent for the last 28 days."""
-    try:
-        feature, _ = validate_feature(feature)
-        extent = organisations.data_extent()
-        last_export = extent["last_export_date"].iloc[0] if len(extent) else None
-        if last_export is None or pd.isna(last_export):
-            return empty_state("The warehouse has no feature exports yet.")
-        data_end = pd.Timestamp(last_export).date()
-        dormant = churn_queries.dormant_entitled(feature, data_end)
-    except (ValueError, WarehouseError) as err:
-        return problem_state(err)
+    feature, _ = validate_feature(feature)
+    extent = organisations.data_extent()
+    last_export = extent["last_export_date"].iloc[0] if len(extent) else None
+    if last_export is None or pd.isna(last_export):
+        return empty_state("The warehouse has no feature exports yet.")
+    data_end = pd.Timestamp(last_export).date()
+    dormant = churn_queries.dormant_entitled(feature, data_end)
     return view.dormant_block(dormant, data_end, feature,
                               view.file_name("churn_dormant", feature, f"to-{data_end.isoformat()}"))

@@ -2,19 +2,25 @@
 components/common.py (one per widget kind, MATCH IDs).
 
 Rule: a tab's area that cannot show its answer says why in the same words on every tab.
-A callback catches the problems of its inputs and queries and returns
-`problem_state(err)` in its message area and `problem_figure(err)` in its chart:
-`NothingToShow` (a valid question without an answer), a `ValueError` with a sentence (a
-bad input, checked before any query) and `queries.errors.WarehouseError`. Results go
-out as `with_stale_notice(results)`, marked when the runner served last good copies.
+A callback raises the problems of its inputs and queries (`PROBLEMS`): `NothingToShow`
+(a valid question without an answer), a `ValueError` with a sentence (a bad input,
+checked before any query) and `queries.errors.WarehouseError`; its `@shows_problems`
+decorator turns one into the area's outputs, built with `problem_state(err)` for its
+message area and `problem_figure(err)` for its chart. Results go out as
+`with_stale_notice(results)`, marked when the runner served last good copies.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import plotly.graph_objects as go
-from dash import MATCH, Input, Output, callback, html
+from dash import MATCH, Input, Output, html
 from dash.exceptions import PreventUpdate
 
+from callbacks.registry import callback
 from components import ids
 from components.common import empty_figure, empty_state, error_state, stale_notice
 from queries.errors import WarehouseError
@@ -24,6 +30,25 @@ from queries.request_state import request_staleness
 class NothingToShow(Exception):
     """A valid question with no answer (e.g. a period outside the data); `str()` says
     why, for an empty state."""
+
+
+PROBLEMS = (NothingToShow, ValueError, WarehouseError)
+
+
+def shows_problems(answer: Callable[[Exception], Any]) -> Callable[[Callable], Callable]:
+    """Decorator of a callback (under its `@callback`): when the callback raises one of
+    `PROBLEMS`, it returns `answer(err)` instead, the callback's outputs saying why
+    (e.g. `lambda err: (problem_state(err), problem_figure(err))`). Anything else,
+    PreventUpdate included, goes through."""
+    def decorate(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def answered(*args):
+            try:
+                return func(*args)
+            except PROBLEMS as err:
+                return answer(err)
+        return answered
+    return decorate
 
 
 def problem_state(err: Exception, title: str = "Check the filters") -> html.Div:

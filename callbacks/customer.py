@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import pandas as pd
-from dash import Input, Output, callback, clientside_callback
+from dash import Input, Output
 
-from callbacks.common import with_stale_notice
-from callbacks.navigation import parse_int
+from callbacks.common import problem_state, shows_problems, with_stale_notice
+from callbacks.parsers import parse_int
+from callbacks.registry import callback, clientside_callback
 from components import customer as view
 from components import ids
 from components.common import error_state, shorten
 from queries import customer as customer_queries
 from queries import organisations
-from queries.errors import WarehouseError
 from serving.personal_data import protect_users
 
 
@@ -21,6 +21,7 @@ from serving.personal_data import protect_users
     Input(ids.CUSTOMER_ID, "data"),
     Input(ids.CUSTOMER_WEEKS, "value"),
 )
+@shows_problems(problem_state)
 def show_customer(organisation_id_text, weeks):
     """Every section of the customer page, or a page saying there is no such customer."""
     try:
@@ -33,21 +34,18 @@ def show_customer(organisation_id_text, weeks):
     if weeks not in view.PERIODS and weeks is not None:
         return error_state(f"“{shorten(weeks)}” is not a period of this page; choose one of the "
                            "periods above.", title="Check the period")
-    try:
-        found = organisations.organisation_by_id(organisation_id)
-        if found.empty:
-            return view.bad_id_page(f"There is no customer with id {organisation_id}.")
-        organisation = found.iloc[0]
-        since = view.period_start(pd.Timestamp(organisation["last_export_date"]).date(), weeks)
-        since_day = since or pd.Timestamp(organisation["first_export_date"]).date()
-        since_week = since_day - pd.Timedelta(days=since_day.weekday())
-        days = customer_queries.entitlement_days(organisation_id)
-        usage = customer_queries.usage_against_peers(organisation_id, since_week)
-        by_reason = customer_queries.unpaid_by_reason(organisation_id, since_day)
-        recent = protect_users(customer_queries.recent_unpaid_events(organisation_id, since_day))
-        changes = customer_queries.entitlement_changes(organisation_id)
-    except WarehouseError as err:
-        return error_state(str(err))
+    found = organisations.organisation_by_id(organisation_id)
+    if found.empty:
+        return view.bad_id_page(f"There is no customer with id {organisation_id}.")
+    organisation = found.iloc[0]
+    since = view.period_start(pd.Timestamp(organisation["last_export_date"]).date(), weeks)
+    since_day = since or pd.Timestamp(organisation["first_export_date"]).date()
+    since_week = since_day - pd.Timedelta(days=since_day.weekday())
+    days = customer_queries.entitlement_days(organisation_id)
+    usage = customer_queries.usage_against_peers(organisation_id, since_week)
+    by_reason = customer_queries.unpaid_by_reason(organisation_id, since_day)
+    recent = protect_users(customer_queries.recent_unpaid_events(organisation_id, since_day))
+    changes = customer_queries.entitlement_changes(organisation_id)
     if since is not None:
         days = days[pd.to_datetime(days["date"]).dt.date >= since]
         changes = changes[pd.to_datetime(changes["change_date"]).dt.date >= since]

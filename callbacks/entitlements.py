@@ -5,20 +5,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from dash import Input, Output, State, callback, ctx
+from dash import Input, Output, State, ctx
 from dash.exceptions import PreventUpdate
 
-from callbacks.navigation import parse_int, parse_iso_week
+from callbacks.common import problem_state, shows_problems
+from callbacks.parsers import MAX_CHOICE_LENGTH, parse_int, parse_iso_week
+from callbacks.registry import callback
 from components import entitlements as view
 from components import ids
-from components.common import empty_state, error_state, fmt_date, iso_week_label, stale_notice
+from components.common import empty_state, fmt_date, iso_week_label, stale_notice
 from queries import entitlements as entitlement_queries
 from queries import organisations
 from queries.errors import WarehouseError
 from queries.request_state import request_staleness
-
-# Longer than any customer name or id: typed text is cut, such a selection not kept.
-MAX_SEARCH_LENGTH = 100
 
 
 class InputProblem(ValueError):
@@ -83,8 +82,8 @@ def resolve_customer(customer_text: str | None) -> pd.Series | None:
 )
 def list_customer_choices(search, selected):
     """Customers matching what is typed (name or id), the selected one always included."""
-    search = search[:MAX_SEARCH_LENGTH] if isinstance(search, str) else None
-    if not isinstance(selected, str) or len(selected) > MAX_SEARCH_LENGTH:
+    search = search[:MAX_CHOICE_LENGTH] if isinstance(search, str) else None
+    if not isinstance(selected, str) or len(selected) > MAX_CHOICE_LENGTH:
         selected = None  # not an id a link could carry: show_entitlements explains it
     try:
         return view.customer_choices(organisations.all_organisations(), search, selected)
@@ -123,29 +122,33 @@ def step_week(_previous, _next, week_text):
     return iso_week_label(monday + dt.timedelta(days=step))
 
 
+def _entitlements_problem(err: Exception) -> tuple:
+    """A bad customer or week is explained in the hint above the grid; the warehouse's
+    sentence takes the grid's place."""
+    if isinstance(err, WarehouseError):
+        return None, problem_state(err)
+    return problem_state(err, title="Check the customer and week"), None
+
+
 @callback(
     Output(ids.ENTITLEMENTS_HINT, "children"),
     Output(ids.ENTITLEMENTS_BODY, "children"),
     Input(ids.ENTITLEMENTS_CUSTOMER, "value"),
     Input(ids.ENTITLEMENTS_WEEK, "value"),
 )
+@shows_problems(_entitlements_problem)
 def show_entitlements(customer_text, week_text):
     """The feature x day grid and the week's usage of the chosen customer."""
-    try:
-        week_start, is_latest = resolve_week(week_text)
-        organisation = resolve_customer(customer_text)
-        if organisation is None:
-            return None, empty_state("Choose a customer: type part of its name or its id.")
-        organisation_id = int(organisation["organisation_id"])
-        features = entitlement_queries.features_of_organisation(organisation_id)["feature"].tolist()
-        days = entitlement_queries.known_days(organisation_id, week_start,
-                                              week_start + dt.timedelta(days=6))
-        before = entitlement_queries.option_before(organisation_id, week_start)
-        summary = entitlement_queries.week_summary(organisation_id, week_start)
-        usage = entitlement_queries.week_usage(organisation_id, week_start)
-    except InputProblem as err:
-        return error_state(str(err), title="Check the customer and week"), None
-    except WarehouseError as err:
-        return None, error_state(str(err))
+    week_start, is_latest = resolve_week(week_text)
+    organisation = resolve_customer(customer_text)
+    if organisation is None:
+        return None, empty_state("Choose a customer: type part of its name or its id.")
+    organisation_id = int(organisation["organisation_id"])
+    features = entitlement_queries.features_of_organisation(organisation_id)["feature"].tolist()
+    days = entitlement_queries.known_days(organisation_id, week_start,
+                                          week_start + dt.timedelta(days=6))
+    before = entitlement_queries.option_before(organisation_id, week_start)
+    summary = entitlement_queries.week_summary(organisation_id, week_start)
+    usage = entitlement_queries.week_usage(organisation_id, week_start)
     return stale_notice(request_staleness()), view.week_view(
         organisation, week_start, features, days, before, summary, usage, is_latest)

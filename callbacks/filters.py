@@ -15,10 +15,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, ctx
+from dash import ALL, Input, Output, State, ctx
 from dash.exceptions import PreventUpdate
 
-from callbacks.navigation import check_day_in_range
+from callbacks.parsers import MAX_CHOICE_LENGTH, check_day_in_range
+from callbacks.registry import callback
 from components import ids
 from components.common import error_state, fmt_date, iso_week_label, shorten
 from components.filters import (
@@ -33,8 +34,6 @@ from queries import organisations
 from queries.errors import WarehouseError
 
 WEEK = dt.timedelta(days=7)
-# Longer than any period value or feature name: such a value is not kept in the controls.
-MAX_CHOICE_LENGTH = 100
 
 
 def monday(day: dt.date) -> dt.date:

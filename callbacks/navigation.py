@@ -13,12 +13,12 @@ How a tab registers its URL parameters:
 
 1. Give each stateful control the ID `ids.url_param("<name>", "<prop>")` (prop
    "value", "date" or "data") and set its initial value in the tab's `layout(params)`
-   from `params.get("<name>")` (or `get_list` for multi-selects). Values are strings
-   (or lists of strings); None means "not in the URL" (use the default).
+   from `params.get("<name>")`. Values are strings; None means "not in the URL" (use
+   the default).
    That is all: the query string then carries it as `?tab=<key>&<name>=<value>`.
-2. Parse and validate the value in the tab's callbacks with the helpers below
-   (`parse_iso_date`, `parse_iso_week`, `parse_int`), showing a message in words for
-   an invalid one. Don't "fix" the control from a data callback.
+2. Parse and validate the value in the tab's callbacks with the parsers of
+   callbacks/parsers.py (`parse_iso_date`, `parse_iso_week`, `parse_int`), showing a
+   message in words for an invalid one. Don't "fix" the control from a data callback.
 3. To change a URL-bound value from a click (a bar, a card, a button), write the
    control's value from that click callback (`Output(ids.X, "value")`, with
    `prevent_initial_call=True` and a PreventUpdate unless `ctx.triggered` holds a real
@@ -33,22 +33,13 @@ another.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-
-from dash import ALL, Input, Output, State, callback, ctx
+from dash import ALL, Input, Output, State, ctx
 from dash.exceptions import PreventUpdate
 
+from callbacks.registry import callback
 from components import ids, layout
-from components.common import UrlParams, shorten, to_search
+from components.common import UrlParams, to_search
 
-_ISO_WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
-_ISO_DATE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})(?:[T ][0-9:.+Z-]{0,20})?\s*$")
-_WHOLE_NUMBER = re.compile(r"^\s*[0-9]{1,15}\s*$")
-# Dates the app can mean: anything outside is a typo or an attack (and near year 9999
-# adding a week no longer fits in a date).
-FIRST_DAY = dt.date(1900, 1, 1)
-LAST_DAY = dt.date(2999, 12, 31)
 # A real address of this app is a few hundred characters at most.
 MAX_URL_PART = 2000
 
@@ -109,65 +100,7 @@ def write_controls_to_url(values, dates, datas, search, rendered):
     return new_search, {**rendered, "search": new_search}
 
 
-# ---------------------------------------------------------------- helpers for tab callbacks
+# ---------------------------------------------------------------- links for tab callbacks
 def customer_href(organisation_id) -> str:
     """The path of a customer's page."""
     return f"/customer/{organisation_id}"
-
-
-def parse_iso_date(text: str | None) -> dt.date | None:
-    """'2026-04-05' (a time after it is ignored) -> date; None/'' -> None.
-    Raises ValueError with a readable message for anything else."""
-    if text in (None, ""):
-        return None
-    match = _ISO_DATE.match(text) if isinstance(text, str) else None
-    try:
-        day = dt.date.fromisoformat(match.group(1)) if match else None
-    except ValueError:
-        day = None
-    if day is None:
-        raise ValueError(f"“{shorten(text)}” is not a date; write it as YYYY-MM-DD, e.g. 2026-04-05.")
-    check_day_in_range(day)
-    return day
-
-
-def check_day_in_range(day: dt.date) -> None:
-    """Raises ValueError unless FIRST_DAY <= day <= LAST_DAY."""
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValueError(f"{day.isoformat()} is not a date the data could cover: choose dates "
-                         f"between {FIRST_DAY.year} and {LAST_DAY.year}.")
-
-
-def parse_iso_week(text: str | None) -> dt.date | None:
-    """'2026-W14' (or '2026W14', '2026-w14') -> the Monday of that ISO week; None/'' -> None.
-
-    Raises ValueError with a readable message for anything else."""
-    if text in (None, ""):
-        return None
-    match = _ISO_WEEK.match(text) if isinstance(text, str) else None
-    if not match:
-        raise ValueError(
-            f"“{shorten(text)}” is not an ISO week; write it as YEAR-Wnn, e.g. 2026-W14."
-        )
-    year, week = int(match.group(1)), int(match.group(2))
-    try:
-        monday = dt.date.fromisocalendar(year, week, 1)
-    except ValueError:
-        weeks_in_year = dt.date(year, 12, 28).isocalendar()[1]
-        raise ValueError(
-            f"“{shorten(text)}” does not exist: {year} has weeks 1 to {weeks_in_year}."
-        ) from None
-    check_day_in_range(monday)
-    return monday
-
-
-def parse_int(text, what: str = "number") -> int | None:
-    """'42' (or 42) -> 42; None/'' -> None. Only whole numbers from 0, written in ASCII
-    digits (no sign, no '1_000', no '1e3'). Raises ValueError naming `what` otherwise."""
-    if text in (None, ""):
-        return None
-    if isinstance(text, int) and not isinstance(text, bool) and 0 <= text < 10**15:
-        return text
-    if isinstance(text, str) and _WHOLE_NUMBER.match(text):
-        return int(text)
-    raise ValueError(f"“{shorten(text)}” is not a valid {what}: use a whole number such as 1042.")

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dash import Input, Output, State, callback, ctx
+from dash import Input, Output, State, ctx
 from dash.exceptions import PreventUpdate
 
-from callbacks.common import NothingToShow, problem_figure, problem_state, with_stale_notice
+from callbacks.common import (
+    NothingToShow,
+    problem_figure,
+    problem_state,
+    shows_problems,
+    with_stale_notice,
+)
 from callbacks.filters import Period, current_period, validate_feature
-from callbacks.navigation import parse_int
+from callbacks.parsers import MAX_CHOICE_LENGTH, parse_int
+from callbacks.registry import callback
 from components import ids
 from components import unpaid as view
 from components.common import empty_figure, empty_state, error_state, graph_config, shorten
@@ -36,10 +43,6 @@ class Filters:
 
     def file_name(self, kind: str, *extra) -> str:
         return view.file_name(kind, self.feature, self.reason, self.period.file_part(), *extra)
-
-
-# A dropdown value longer than this is no reason name (kept in the choices otherwise).
-MAX_CHOICE_LENGTH = 100
 
 
 def validate(period_value, feature, reason) -> Filters:
@@ -81,15 +84,13 @@ def fill_reason_options(reason):
     Input(ids.FEATURE, "value"),
     Input(ids.UNPAID_REASON, "value"),
 )
+@shows_problems(lambda err: (problem_state(err), problem_figure(err), graph_config("unpaid_weekly")))
 def show_unpaid_overview(period_value, feature, reason):
     """How often: the period's totals and the weekly events, share and customers."""
     config = graph_config("unpaid_weekly")
-    try:
-        filters = validate(period_value, feature, reason)
-        weekly = unpaid_queries.weekly_overview(filters.period.start_week, filters.period.end_week,
-                                                filters.feature, filters.reason)
-    except (NothingToShow, ValueError, WarehouseError) as err:
-        return problem_state(err), problem_figure(err), config
+    filters = validate(period_value, feature, reason)
+    weekly = unpaid_queries.weekly_overview(filters.period.start_week, filters.period.end_week,
+                                            filters.feature, filters.reason)
     if weekly.empty:
         return empty_state("No usage at all in this period."), empty_figure("No usage in this period"), config
     summary = view.overview_cards(weekly)
@@ -101,6 +102,13 @@ def show_unpaid_overview(period_value, feature, reason):
             graph_config(filters.file_name("unpaid_weekly")))
 
 
+def _reasons_problem(err: Exception) -> tuple:
+    """The chart's blank; the notes say the warehouse's sentence, else (the message being
+    in the other areas) the reasons without totals."""
+    notes = error_state(str(err)) if isinstance(err, WarehouseError) else view.reason_notes(None)
+    return problem_figure(err), graph_config("unpaid_by_reason"), notes
+
+
 @callback(
     Output(ids.UNPAID_BY_REASON, "figure"),
     Output(ids.UNPAID_BY_REASON, "config"),
@@ -109,17 +117,13 @@ def show_unpaid_overview(period_value, feature, reason):
     Input(ids.FEATURE, "value"),
     Input(ids.UNPAID_REASON, "value"),
 )
+@shows_problems(_reasons_problem)
 def show_unpaid_reasons(period_value, feature, reason):
     """Why: unpaid events per week stacked by reason, and each reason's total in words."""
     config = graph_config("unpaid_by_reason")
-    try:
-        filters = validate(period_value, feature, reason)
-        by_reason = unpaid_queries.weekly_by_reason(filters.period.start_week, filters.period.end_week,
-                                                    filters.feature, filters.reason)
-    except (NothingToShow, ValueError) as err:
-        return problem_figure(err), config, view.reason_notes(None)
-    except WarehouseError as err:
-        return problem_figure(err), config, error_state(str(err))
+    filters = validate(period_value, feature, reason)
+    by_reason = unpaid_queries.weekly_by_reason(filters.period.start_week, filters.period.end_week,
+                                                filters.feature, filters.reason)
     totals = by_reason.groupby("reason")["events"].sum()
     if by_reason.empty:
         return (empty_figure("No unpaid events in this period with these filters"), config,
@@ -135,14 +139,12 @@ def show_unpaid_reasons(period_value, feature, reason):
     Input(ids.UNPAID_REASON, "value"),
     Input(ids.UNPAID_CUSTOMER, "data"),
 )
+@shows_problems(problem_state)
 def show_unpaid_customers(period_value, feature, reason, customer):
     """Who: customers ranked by unpaid events (the chosen one highlighted)."""
-    try:
-        filters = validate(period_value, feature, reason)
-        customers = unpaid_queries.customers_ranked(filters.period.start_week, filters.period.end_day,
-                                                    filters.feature, filters.reason)
-    except (NothingToShow, ValueError, WarehouseError) as err:
-        return problem_state(err)
+    filters = validate(period_value, feature, reason)
+    customers = unpaid_queries.customers_ranked(filters.period.start_week, filters.period.end_day,
+                                                filters.feature, filters.reason)
     if customers.empty:
         return empty_state("No customer had unpaid events in this period with these filters.")
     try:
@@ -161,26 +163,24 @@ def show_unpaid_customers(period_value, feature, reason, customer):
     Input(ids.UNPAID_REASON, "value"),
     Input(ids.UNPAID_CUSTOMER, "data"),
 )
+@shows_problems(lambda err: (view.events_title(None), problem_state(err), view.close_class(True)))
 def show_unpaid_events(period_value, feature, reason, customer):
     """Drill-down: the chosen customer's unpaid events under the same filters."""
     if not customer:
         return (view.events_title(None), empty_state("Click a customer above to list its unpaid events."),
                 view.close_class(False))
     shown = view.close_class(True)
-    try:
-        organisation_id = parse_int(customer, "customer id")
-        filters = validate(period_value, feature, reason)
-        found = organisations.organisation_by_id(organisation_id)
-        if found.empty:
-            return (view.events_title(None),
-                    error_state(f"There is no customer with id {organisation_id}.",
-                                title="Check the customer"), shown)
-        name = str(found["organisation_name"].iloc[0])
-        events = protect_users(unpaid_queries.customer_events(
-            organisation_id, filters.period.start_week, filters.period.end_day,
-            filters.feature, filters.reason))
-    except (NothingToShow, ValueError, WarehouseError) as err:
-        return view.events_title(None), problem_state(err), shown
+    organisation_id = parse_int(customer, "customer id")
+    filters = validate(period_value, feature, reason)
+    found = organisations.organisation_by_id(organisation_id)
+    if found.empty:
+        return (view.events_title(None),
+                error_state(f"There is no customer with id {organisation_id}.",
+                            title="Check the customer"), shown)
+    name = str(found["organisation_name"].iloc[0])
+    events = protect_users(unpaid_queries.customer_events(
+        organisation_id, filters.period.start_week, filters.period.end_day,
+        filters.feature, filters.reason))
     if events.empty:
         return (view.events_title(name, 0),
                 empty_state(f"{name} has no unpaid events in {filters.period.label()} with these "

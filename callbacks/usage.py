@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dash import Input, Output, callback
+from dash import Input, Output
 from dash.exceptions import PreventUpdate
 
-from callbacks.common import problem_figure, problem_state, with_stale_notice
+from callbacks.common import problem_figure, problem_state, shows_problems, with_stale_notice
 from callbacks.filters import Period, current_period, validate_feature
-from callbacks.navigation import customer_href, parse_int
+from callbacks.navigation import customer_href
+from callbacks.parsers import parse_int
+from callbacks.registry import callback
 from components import ids
 from components import usage as view
 from components.common import empty_figure, empty_state, graph_config, shorten
 from queries import usage as usage_queries
-from queries.errors import WarehouseError
 
 
 @dataclass(frozen=True)
@@ -62,22 +63,21 @@ def validate(period_value, feature, metric, order, top_text) -> Choice:
     Input(ids.USAGE_ORDER, "value"),
     Input(ids.USAGE_TOP, "value"),
 )
+@shows_problems(lambda err: (problem_state(err), problem_figure(err),
+                             graph_config("usage_leaderboard"), None))
 def show_leaderboard(period_value, feature, metric, order, top_text):
     """Summary, bar chart and grid of the leaderboard for the URL's filters."""
     config = graph_config("usage_leaderboard")
-    try:
-        choice = validate(period_value, feature, metric, order, top_text)
-        if choice.period is None:
-            message = "The warehouse has no usage yet, so there is nothing to rank."
-            return empty_state(message), empty_figure(message), config, None
-        period = choice.period
-        if not period.overlaps_data:
-            message = (f"No usage in {period.label()}: the data covers only the weeks shown "
-                       "under the period. Choose a period inside them.")
-            return empty_state(message), empty_figure("No data in this period"), config, None
-        frame = usage_queries.leaderboard(period.start_week, period.end_week, choice.feature)
-    except (ValueError, WarehouseError) as err:
-        return problem_state(err), problem_figure(err), config, None
+    choice = validate(period_value, feature, metric, order, top_text)
+    if choice.period is None:
+        message = "The warehouse has no usage yet, so there is nothing to rank."
+        return empty_state(message), empty_figure(message), config, None
+    period = choice.period
+    if not period.overlaps_data:
+        message = (f"No usage in {period.label()}: the data covers only the weeks shown "
+                   "under the period. Choose a period inside them.")
+        return empty_state(message), empty_figure("No data in this period"), config, None
+    frame = usage_queries.leaderboard(period.start_week, period.end_week, choice.feature)
     ranking = view.rank_leaderboard(frame, choice.metric, choice.order, choice.top)
     if ranking.rows.empty:
         what = choice.feature or "any feature"

@@ -90,15 +90,6 @@ class UrlParams:
         values = self._values.get(name)
         return values[0] if values else default
 
-    def get_list(self, name: str) -> list[str]:
-        return list(self._values.get(name, []))
-
-    def names(self) -> list[str]:
-        return list(self._values)
-
-    def to_search(self) -> str:
-        return to_search(self._values)
-
 
 def to_search(values: Mapping[str, str | Sequence[str] | None]) -> str:
     """`?a=1&b=x&b=y` from a mapping; None and empty values are left out; `tab` first,
@@ -372,11 +363,12 @@ def grid_rows(frame: pd.DataFrame) -> list[dict]:
 
 def data_grid(name: str, frame: pd.DataFrame, columns: list[dict], file_name: str,
               title: str | None = None, height: int = 420, row_id: str | None = None,
-              page_size: int | None = None) -> html.Div:
+              page_size: int | None = None, row_style: dict | None = None) -> html.Div:
     """A sortable, filterable grid of `frame` with a 'Download CSV' button.
 
     The CSV holds what the grid shows: rows after its filter and sort, the visible
-    columns with their headers, raw values, named `<file_name>.csv`."""
+    columns with their headers, raw values, named `<file_name>.csv`. `row_style` is AG
+    Grid's getRowStyle (e.g. {"styleConditions": [...]} to highlight rows)."""
     options: dict = {"animateRows": False, "enableCellTextSelection": True,
                      "ensureDomOrder": True, "suppressCsvExport": False}
     if page_size:
@@ -398,6 +390,7 @@ def data_grid(name: str, frame: pd.DataFrame, columns: list[dict], file_name: st
         columnSize="responsiveSizeToFit",
         csvExportParams={"fileName": f"{file_name}.csv"},
         **({"getRowId": f"params.data.{row_id} + ''"} if row_id else {}),
+        **({"getRowStyle": row_style} if row_style else {}),
         style=style,
         className="data-grid",
     )
@@ -414,11 +407,6 @@ def data_grid(name: str, frame: pd.DataFrame, columns: list[dict], file_name: st
         className="d-flex justify-content-between align-items-end mb-2",
     )
     return html.Div([header, grid], className="grid-block")
-
-
-def frame_or_empty(frame: pd.DataFrame, build, empty_message: str):
-    """`build(frame)` if there are rows, else an empty state with `empty_message`."""
-    return build(frame) if len(frame) else empty_state(empty_message)
 
 
 def option_colour(option: str | None) -> str:

@@ -1,6 +1,6 @@
 """Every component ID of the app, in one place.
 
-Conventions (the smoke test in tests/dashboard/test_app_smoke.py enforces uniqueness):
+Conventions (the smoke test in tests/test_app.py enforces uniqueness):
 
 - A constant per single widget, named `<TAB>_<WHAT>` (`ACCESS_TREND`, `USAGE_TABLE`),
   value a kebab-case string starting with the tab key (`"access-trend"`). Tab keys:
@@ -25,7 +25,6 @@ URL = "url"
 PAGE = "page"
 NAV = "nav"
 PAGE_KEY = "page-key"  # dcc.Store: which page/tab is rendered, so filter changes don't re-render it
-DATA_NOTE = "data-note"
 
 URL_PARAM_PROPS = ("value", "date", "data")
 
@@ -79,8 +78,6 @@ ENTITLEMENTS_HINT = "entitlements-hint"
 
 # --- tabs 3-5: owned by their tab's engineer; add constants here, prefixed by the tab key
 USAGE_BODY = "usage-body"
-UNPAID_BODY = "unpaid-body"
-CHURN_BODY = "churn-body"
 
 # Filters shared by tabs 3-5: one URL name, one meaning, one ID (never two on one page).
 # `period`: "last-4-weeks" | "last-quarter" | "all" | "YYYY-MM-DD..YYYY-MM-DD" (whole ISO

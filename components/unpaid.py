@@ -281,14 +281,12 @@ def customers_grid(customers: pd.DataFrame, file_name: str, selected: int | None
            "Click a customer to list its events below."),
         className="text-muted small mb-1",
     )
+    highlight = None if selected is None else {"styleConditions": [{
+        "condition": f"params.data.organisation_id == {int(selected)}",
+        "style": {"backgroundColor": "#FFF3CD", "fontWeight": 600},
+    }]}
     block = data_grid(ids.UNPAID_CUSTOMERS_GRID, frame[fields], columns, file_name=file_name,
-                      row_id="organisation_id", height=460)
-    if selected is not None:
-        grid = block.children[1]
-        grid.getRowStyle = {"styleConditions": [{
-            "condition": f"params.data.organisation_id == {int(selected)}",
-            "style": {"backgroundColor": "#FFF3CD", "fontWeight": 600},
-        }]}
+                      row_id="organisation_id", height=460, row_style=highlight)
     return html.Div([note, block])
 
 

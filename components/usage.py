@@ -23,7 +23,6 @@ from components.common import (
     col_int,
     col_text,
     data_grid,
-    empty_figure,
     file_slug,
     fmt_int,
     graph,
@@ -287,10 +286,6 @@ def leaderboard_figure(ranking: Ranking, metric: str, order: str, feature: str |
     elif info.d3_format == ",d" and reach < 8:
         fig.update_xaxes(dtick=1)
     return fig
-
-
-def no_rows_figure(message: str) -> go.Figure:
-    return empty_figure(message)
 
 
 def _col_number(field: str, header: str, d3_format: str, **extra) -> dict:

@@ -3,3 +3,7 @@
 See queries/sqlfile.py for the rules (named statements, `{presentation}`, bound
 parameters) and queries/runner.py for running them (WarehouseError, caching, retries).
 """
+
+# The value of a text parameter that means "every feature" / "every reason" (the .sql
+# files test `:feature = '*'`).
+ALL = "*"

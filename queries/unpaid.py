@@ -6,10 +6,10 @@ import datetime as dt
 
 import pandas as pd
 
+from queries import ALL
 from queries.runner import run_query
 
 QUESTION = "unpaid"
-ALL = "*"
 EVENTS_LIMIT = 5000  # customer_events returns one more row to tell that there are more
 
 

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pandas as pd
 
+from queries import ALL
 from queries.runner import run_query
 
 QUESTION = "usage"
-ALL_FEATURES = "*"
 
 
 def leaderboard(start_week: dt.date, end_week: dt.date, feature: str | None) -> pd.DataFrame:
@@ -21,5 +21,5 @@ def leaderboard(start_week: dt.date, end_week: dt.date, feature: str | None) -> 
     undefined; 0 when there was no event). Unordered by rank. Raises WarehouseError."""
     return run_query(QUESTION, "leaderboard", {
         "start_week": start_week, "end_week": end_week,
-        "feature": feature or ALL_FEATURES,
+        "feature": feature or ALL,
     })

@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 GUNICORN="${GUNICORN:-gunicorn}"
 [ -x .venv/bin/gunicorn ] && [ "$GUNICORN" = gunicorn ] && GUNICORN=.venv/bin/gunicorn
 exec "$GUNICORN" --config gunicorn.conf.py \
-  app:server
+  wsgi:server

@@ -14,12 +14,21 @@ import json
 
 import dash
 import flask
-from dash._utils import split_callback_id
 
 CALLBACK_PATH = "/_dash-update-component"
 # The largest callback request of this app is a few kilobytes (no callback takes a
 # grid's rows as input); 256 KiB leaves room without letting a client tie up a worker.
 MAX_BODY_BYTES = 256 * 1024
+
+
+def declared_outputs(callback_key: str) -> list[dict] | dict:
+    """The outputs a callback's key names, as the renderer writes them: one
+    {"id", "property"} for "id.prop", a list of them for a multi-output key
+    "..id1.prop1...id2.prop2.."."""
+    if callback_key.startswith(".."):
+        return [declared_outputs(part) for part in callback_key[2:-2].split("...")]
+    component_id, _, prop = callback_key.rpartition(".")
+    return {"id": component_id, "property": prop}
 
 
 def _is_wildcard(component_id: str) -> bool:
@@ -62,7 +71,7 @@ def problem(app: dash.Dash, body) -> str | None:
         return "the inputs do not match the callback"
     if not _matches(entry["state"], body.get("state", [])):
         return "the state does not match the callback"
-    declared = split_callback_id(output.split("@")[0] if not output.startswith("..") else output)
+    declared = declared_outputs(output.split("@")[0] if not output.startswith("..") else output)
     outputs = body.get("outputs")
     if isinstance(declared, list):
         if not isinstance(outputs, list) or len(outputs) != len(declared):

@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+# The app fixtures (warehouse_app, app_context, app, broken_app, views, text_of).
+pytest_plugins = ["app_fixtures"]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Small enough for CI, big enough to plant every fault and every unpaid reason.
 TEST_SCALE = os.environ.get("ACCURX_TEST_SCALE", "small")

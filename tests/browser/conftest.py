@@ -52,8 +52,8 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def serve_app(db_path: Path | str, env: dict[str, str] | None = None, workers: int = 2,
-              app_target: str = "app:server"):
-    """Serve `app_target` (default app:server) with gunicorn (the project's config) and
+              app_target: str = "wsgi:server"):
+    """Serve `app_target` (default wsgi:server) with gunicorn (the project's config) and
     yield its base URL."""
     port = _free_port()
     log_path = ARTIFACTS / f"gunicorn-{port}.log"

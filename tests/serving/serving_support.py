@@ -18,7 +18,7 @@ import json
 import time
 from pathlib import Path
 
-from dash._utils import split_callback_id
+from serving.dash_requests import declared_outputs
 
 BROWSER_CONFTEST = Path(__file__).resolve().parents[1] / "browser" / "conftest.py"
 _spec = importlib.util.spec_from_file_location("accurx_browser_fixtures", BROWSER_CONFTEST)
@@ -98,7 +98,7 @@ def build_callback_body(app, key: str, values: list, changed: int | None = 0, fi
     assert len(values) == n_inputs + len(entry["state"]), key
     inputs = [_dependency(spec, v, fill) for spec, v in zip(entry["inputs"], values)]
     state = [_dependency(spec, v, fill) for spec, v in zip(entry["state"], values[n_inputs:])]
-    declared = split_callback_id(key)
+    declared = declared_outputs(key)
     outputs = ([_output(o, fill) for o in declared] if isinstance(declared, list)
                else _output(declared, fill))
     changed_ids = []

@@ -141,7 +141,7 @@ def test_image_build_and_start_rehearsed_without_an_engine(tmp_path):
 
     context = tmp_path / "app"
     kept = _build_context(context)
-    assert "Dockerfile" in kept and "scripts/serve.sh" in kept
+    assert "Dockerfile" in kept and "scripts/serve.sh" in kept and "wsgi.py" in kept
     assert not any(p.startswith(("tests/artifacts", "data/")) for p in kept)
 
     rows = _instructions()

@@ -14,13 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from contextvars import copy_context
 from urllib.parse import quote
 
 import pytest
-from dash._callback_context import context_value
-from dash._utils import AttributeDict
 from dash.exceptions import PreventUpdate
+from dash_callback_context import call_in_context
 from serving_support import build_callback_body, is_all, page_callbacks
 
 LONG = "9" * 4000 + "x" * 6000  # 10,000 characters
@@ -134,17 +132,11 @@ def call_directly(app, key: str, slot: int, value):
     n_inputs = len(entry["inputs"])
     body = build_callback_body(app, key, shaped, changed=slot if slot < n_inputs else 0)
     changed = body["changedPropIds"]
-    context = AttributeDict(
-        triggered_inputs=[{"prop_id": p, "value": value} for p in changed],
-        inputs_list=body["inputs"], states_list=body["state"], outputs_list=body["outputs"],
-    )
-
-    def run():
-        context_value.set(context)
-        return entry["callback"].__wrapped__(*args)
-
     with app.server.test_request_context("/_dash-update-component", method="POST"):
-        return copy_context().run(run)
+        return call_in_context(
+            entry["callback"].__wrapped__, *args,
+            triggered_inputs=[{"prop_id": p, "value": value} for p in changed],
+            inputs_list=body["inputs"], states_list=body["state"], outputs_list=body["outputs"])
 
 
 def test_every_callback_is_covered(demo_app):
@@ -301,7 +293,7 @@ def test_impossible_dates_and_weeks_get_a_message(demo_app, value, words):
 
 
 def test_date_helpers_refuse_what_they_cannot_mean():
-    from callbacks.navigation import parse_int, parse_iso_date, parse_iso_week
+    from callbacks.parsers import parse_int, parse_iso_date, parse_iso_week
 
     assert parse_iso_date("2026-04-05") == dt.date(2026, 4, 5)
     assert parse_iso_date("2026-04-05T00:00:00") == dt.date(2026, 4, 5)

@@ -1,14 +1,20 @@
-"""The app builds; every callback is registered; every page's component IDs are unique."""
+"""The app builds; every callback is registered; every page's component IDs are unique;
+importing app.py builds nothing and wsgi.py is what gunicorn serves."""
 
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from dash.development.base_component import Component
 
-import callbacks
 from app import create_app
+from callbacks import registry
 from components import ids, layout
 from components.common import UrlParams
 
@@ -44,7 +50,8 @@ def app():
 
 def test_every_callback_module_registers_on_each_app(app):
     second = create_app({"ACCURX_DUCKDB_PATH": "/nonexistent/accurx.duckdb"})
-    assert len(app.callback_map) == len(callbacks._CALLBACK_MAP) > 0
+    declared = len(registry._SERVER_SIDE) + len(registry._CLIENT_SIDE)
+    assert len(app.callback_map) == declared > 25
     assert set(second.callback_map) == set(app.callback_map)
     names = {cb["callback"].__name__ for cb in app.callback_map.values() if "callback" in cb}
     assert {"render_page", "write_controls_to_url", "export_grid_csv"} <= names
@@ -89,3 +96,46 @@ def test_index_page_served(app):
     assert response.status_code == 200
     assert b"01-bootstrap.min.css" in response.data
     assert b"cdn" not in response.data.lower()
+
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _python(code: str) -> subprocess.CompletedProcess:
+    env = {"ACCURX_DUCKDB_PATH": "/nonexistent/accurx.duckdb", "PATH": "/usr/bin:/bin"}
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_importing_app_builds_nothing():
+    done = _python("import dash\n"
+                   "def refuse(*args, **kwargs):\n"
+                   "    raise SystemExit('importing app.py built a Dash app')\n"
+                   "dash.Dash.__init__ = refuse\n"
+                   "import app, callbacks, components.layout\n"
+                   "print('nothing built')")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "nothing built"
+
+
+def test_wsgi_serves_the_app():
+    done = _python("import wsgi\n"
+                   "print(wsgi.server.test_client().get('/').status_code)")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "200"
+
+
+def test_parallel_first_requests_for_scripts_all_succeed(app):
+    """A new app's first requests, all at once for the page's scripts (as a browser makes
+    them), each get their script: create_app prepared Dash's script registry."""
+    page = app.server.test_client().get("/").get_data(as_text=True)
+    scripts = re.findall(r'<script src="(/_dash-component-suites/[^"]+)"', page)
+    assert len(scripts) >= 5
+    fresh = create_app({"ACCURX_DUCKDB_PATH": "/nonexistent/accurx.duckdb"})
+
+    def fetch(path):
+        return fresh.server.test_client().get(path).status_code
+
+    with ThreadPoolExecutor(max_workers=len(scripts)) as pool:
+        statuses = list(pool.map(fetch, scripts))
+    assert statuses == [200] * len(scripts)

@@ -1,4 +1,5 @@
-"""Fixtures for the dashboard's unit tests (queries and callbacks called directly).
+"""Fixtures of the app's unit tests (queries, callbacks and components called directly),
+loaded for every folder by tests/conftest.py.
 
 - `warehouse_app` (session): the app built by `create_app` over the session's demo warehouse.
 - `app_context`: that app's Flask application context, pushed for one test, which is

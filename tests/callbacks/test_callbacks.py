@@ -6,17 +6,15 @@ warehouse) must come back as a message in words on that tab, never an exception.
 from __future__ import annotations
 
 import datetime as dt
-from contextvars import copy_context
 
 import dash_ag_grid as dag
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from dash import dcc
-from dash._callback_context import context_value
-from dash._utils import AttributeDict
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
+from dash_callback_context import call_in_context
 
 from callbacks import access as access_callbacks
 from callbacks import customer as customer_callbacks
@@ -55,13 +53,8 @@ def find(node, kind) -> list:
 
 def triggered(func, prop_id: str, value, *args, inputs_list=None):
     """Call a callback as Dash would after `prop_id` changed to `value`."""
-    def run():
-        context_value.set(AttributeDict(
-            triggered_inputs=[{"prop_id": prop_id, "value": value}],
-            inputs_list=inputs_list or [],
-        ))
-        return func(*args)
-    return copy_context().run(run)
+    return call_in_context(func, *args, triggered_inputs=[{"prop_id": prop_id, "value": value}],
+                           inputs_list=inputs_list)
 
 
 @pytest.fixture(scope="module")
@@ -232,18 +225,6 @@ def test_controls_write_the_url_and_the_page_is_not_rendered_again():
     _, key, _ = navigation.render_page("/", "?tab=entitlements&customer=5", stored)
     assert key["key"] == "tab:entitlements"
     assert UrlParams.from_search(key["search"]).get("customer") == "5"
-
-
-def test_iso_week_and_date_parsing():
-    assert navigation.parse_iso_week("2026-W14") == dt.date(2026, 3, 30)
-    assert navigation.parse_iso_week("2026w1") == dt.date(2025, 12, 29)
-    assert navigation.parse_iso_week("") is None
-    with pytest.raises(ValueError, match="2025 has weeks 1 to 52"):
-        navigation.parse_iso_week("2025-W53")
-    with pytest.raises(ValueError, match="not an ISO week"):
-        navigation.parse_iso_week("14/2026")
-    with pytest.raises(ValueError, match="not a date"):
-        navigation.parse_iso_date("30/03/2026")
 
 
 # ---------------------------------------------------------------- a missing warehouse

@@ -1,0 +1,82 @@
+"""components/common.py: the shared builders, on small hand-made frames."""
+
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import pandas as pd
+
+from components import ids
+from components.common import (
+    UrlParams,
+    data_grid,
+    empty_figure,
+    empty_state,
+    error_state,
+    graph_config,
+    grid_rows,
+    to_search,
+)
+
+FRAME = pd.DataFrame({"organisation_id": [3, 5], "name": ["Ash Surgery", None],
+                      "day": pd.to_datetime(["2026-04-05", "2026-04-06"])})
+COLUMNS = [{"field": "organisation_id"}, {"field": "name"}, {"field": "day"}]
+
+
+def _grid(block) -> dag.AgGrid:
+    return next(child for child in block.children if isinstance(child, dag.AgGrid))
+
+
+def test_data_grid_rows_export_and_id(text_of):
+    block = data_grid("g", FRAME, COLUMNS, file_name="customers_2026", title="Customers",
+                      row_id="organisation_id")
+    grid = _grid(block)
+    assert grid.id == ids.grid("g")
+    assert grid.rowData == [{"organisation_id": 3, "name": "Ash Surgery", "day": "2026-04-05"},
+                            {"organisation_id": 5, "name": None, "day": "2026-04-06"}]
+    assert grid.csvExportParams == {"fileName": "customers_2026.csv"}
+    assert grid.getRowId == "params.data.organisation_id + ''"
+    assert "2 rows" in text_of(block) and "Customers" in text_of(block)
+    assert not hasattr(grid, "getRowStyle") or grid.getRowStyle is None
+
+
+def test_data_grid_row_style_is_passed_to_the_grid():
+    style = {"styleConditions": [{"condition": "params.data.organisation_id == 5",
+                                  "style": {"fontWeight": 600}}]}
+    assert _grid(data_grid("g", FRAME, COLUMNS, file_name="x", row_style=style)).getRowStyle == style
+
+
+def test_data_grid_height_short_frames_flow_long_ones_scroll():
+    assert _grid(data_grid("g", FRAME, COLUMNS, file_name="x")).dashGridOptions["domLayout"] == "autoHeight"
+    long = pd.concat([FRAME] * 10, ignore_index=True)
+    grid = _grid(data_grid("g", long, COLUMNS, file_name="x", height=300))
+    assert "domLayout" not in grid.dashGridOptions and grid.style["height"] == "300px"
+
+
+def test_grid_rows_dates_as_text_missing_as_none():
+    rows = grid_rows(pd.DataFrame({"d": pd.to_datetime(["2026-01-02", None]), "n": [1.5, float("nan")]}))
+    assert rows == [{"d": "2026-01-02", "n": 1.5}, {"d": None, "n": None}]
+
+
+def test_states_and_empty_figure(text_of):
+    assert text_of(empty_state("No rows.")) == "No rows."
+    assert "state-empty" in empty_state("x").className
+    error = error_state("The warehouse is down.", title="Check")
+    assert text_of(error) == "Check The warehouse is down." and error.role == "alert"
+    fig = empty_figure("No data in this period")
+    assert len(fig.data) == 0 and fig.layout.annotations[0].text == "No data in this period"
+    assert fig.layout.xaxis.visible is False
+    assert empty_figure().layout.annotations == ()
+
+
+def test_graph_config_names_the_png():
+    config = graph_config("usage_leaderboard")
+    assert config["toImageButtonOptions"]["filename"] == "usage_leaderboard"
+    assert config["displaylogo"] is False
+
+
+def test_url_params_and_search_round_trip():
+    params = UrlParams.from_search("?week=2026-W14&tab=entitlements&customer=5&empty=")
+    assert params.get("customer") == "5" and params.get("empty") is None
+    assert params.get("missing", "default") == "default"
+    assert to_search({"week": "2026-W14", "customer": "5", "tab": "entitlements", "x": None}) == (
+        "?tab=entitlements&customer=5&week=2026-W14")

@@ -1,0 +1,54 @@
+"""components/usage.py figure and grid builders on a hand-made ranking."""
+
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import pandas as pd
+
+from components import usage
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "organisation_id": [1, 2, 3], "organisation_name": ["Ash", "Birch", "Cedar"],
+        "region": ["North", None, "South"], "feature": ["SMS", "SMS", "Video"],
+        "is_entitled": [True, True, True], "events": [5, 0, 9], "days_enabled": [10, 10, 3],
+        "active_user_weeks": [2, 0, 4], "user_weeks_with_access": [6, 6, 8],
+        "events_per_user_week": [0.8, 0.0, 1.1], "active_share": [0.33, 0.0, 0.5],
+    })
+
+
+def test_leaderboard_figure_one_bar_per_ranked_row_in_rank_order():
+    ranking = usage.rank_leaderboard(_frame(), "events", "most", 3)
+    fig = usage.leaderboard_figure(ranking, "events", "most", None, ["SMS", "Video"], "the last 4 weeks")
+    hit_area, *features = fig.data
+    assert list(hit_area.y) == ["1. Cedar · Video", "2. Ash · SMS", "3. Birch · SMS"]
+    assert [row[0] for row in hit_area.customdata] == [3, 1, 2]  # a click opens that customer
+    assert [(trace.name, list(trace.x), list(trace.y)) for trace in features] == [
+        ("SMS", [5, 0], ["2. Ash · SMS", "3. Birch · SMS"]), ("Video", [9], ["1. Cedar · Video"])]
+    assert fig.layout.title.text == "The 3 highest by events · the last 4 weeks"
+    assert fig.layout.xaxis.title.text == usage.METRICS["events"].label
+    assert fig.layout.yaxis.autorange == "reversed"
+
+
+def test_leaderboard_figure_of_one_feature_has_no_legend():
+    ranking = usage.rank_leaderboard(_frame()[lambda f: f["feature"] == "SMS"], "events", "least", 5)
+    fig = usage.leaderboard_figure(ranking, "events", "least", "SMS", ["SMS", "Video"], "May")
+    assert fig.layout.showlegend is False
+    assert list(fig.data[0].y) == ["1. Birch", "2. Ash"]
+    assert fig.layout.title.text == "The 2 lowest by events · SMS · May"
+
+
+def test_leaderboard_grid_rows_and_keys():
+    ranking = usage.rank_leaderboard(_frame(), "events", "least", 2)
+    block = usage.leaderboard_grid(ranking, "events", None, "usage_leaderboard")
+    grid = next(child for child in block.children if isinstance(child, dag.AgGrid))
+    assert [(row["rank"], row["row_key"], row["never_used"]) for row in grid.rowData] == [
+        (1, "2|SMS", "yes"), (2, "1|SMS", "")]
+    assert grid.rowData[0]["region"] == "Unknown"
+    assert grid.csvExportParams["fileName"] == "usage_leaderboard.csv"
+
+
+def test_file_name():
+    assert usage.file_name("usage_leaderboard", None, "events", "least", 20, "2026-06-29_to_2026-07-26") == (
+        "usage_leaderboard_all-features_events_least_top20_2026-06-29_to_2026-07-26")

@@ -233,14 +233,6 @@ def unpaid_figure(by_reason: pd.DataFrame, name: str) -> go.Figure:
     return fig
 
 
-def _confirmation(change_type: str, is_confirmed) -> str:
-    if change_type != "cancellation":
-        return ""
-    if is_confirmed is None or pd.isna(is_confirmed):
-        return "provisional"
-    return "confirmed" if bool(is_confirmed) else "reversed within 28 days"
-
-
 def _chart(graph_id: str, figure: go.Figure, filename: str) -> dcc.Graph:
     return dcc.Graph(id=graph_id, figure=figure, config=graph_config(filename), className="chart")
 
@@ -298,17 +290,16 @@ def page(organisation: pd.Series, since: dt.date | None, weeks: str | None, days
         section(
             "Entitlement changes",
             data_grid(
-                ids.CUSTOMER_CHANGES_GRID, changes.assign(is_confirmed=[
-                    _confirmation(change, confirmed)
-                    for change, confirmed in zip(changes["change_type"], changes["is_confirmed"])]),
+                ids.CUSTOMER_CHANGES_GRID,
+                changes.assign(cancellation_status=changes["cancellation_status"].fillna("")),
                 [col_date("change_date", "Date"), col_text("feature", "Feature"),
                  col_text("change_type", "Change"), col_text("from_option", "From"),
-                 col_text("to_option", "To"), col_text("is_confirmed", "Cancellation")],
+                 col_text("to_option", "To"), col_text("cancellation_status", "Cancellation")],
                 file_name=slug("changes"),
             ) if len(changes) else empty_state(f"No entitlement change ({period})."),
             subtitle="Comparing consecutive known days. A cancellation is confirmed when the "
-                     "feature stays off for the 28 days after it, provisional while the data does "
-                     "not reach 28 days past it.",
+                     "feature stays off for the 28 days after it, reversed when it comes back "
+                     "within them, provisional while the data does not reach 28 days past it.",
         ),
     ])
 

@@ -111,7 +111,7 @@ all_usage as (
 
 select
     p.organisation_id,
-    coalesce(o.organisation_name, 'Organisation ' || cast(p.organisation_id as varchar)) as organisation_name,
+    o.organisation_name,
     o.region,
     p.unpaid_events,
     coalesce(a.feature_events, 0) as feature_events,

@@ -6,8 +6,9 @@ row of the customers grid sets it, the Close button clears it (one callback).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import pandas as pd
 from dash import Input, Output, State, callback, ctx
 from dash.exceptions import PreventUpdate
 
@@ -25,14 +26,16 @@ from serving.personal_data import protect_users
 
 @dataclass(frozen=True)
 class Filters:
-    """The tab's validated filters; `period` is None when the warehouse has no usage."""
+    """The tab's validated filters; `period` is None when the warehouse has no usage.
+    `reasons`: every reason in words (queries.unpaid.reason_definitions())."""
 
     period: Period | None
     feature: str | None
     reason: str | None
+    reasons: pd.DataFrame = field(compare=False, repr=False)
 
     def title(self, what: str) -> str:
-        return view.figure_title(what, self.feature, self.reason, self.period.label())
+        return view.figure_title(what, self.feature, self.reason, self.reasons, self.period.label())
 
     def file_name(self, kind: str, *extra) -> str:
         return view.file_name(kind, self.feature, self.reason, self.period.file_part(), *extra)
@@ -46,17 +49,18 @@ def validate(period_value, feature, reason) -> Filters:
     """The filters checked against the data. Raises ValueError with a sentence,
     NothingToShow when the period has no data, WarehouseError from the warehouse."""
     feature, _ = validate_feature(feature)
-    if reason and (not isinstance(reason, str)
-                   or reason not in view.REASONS and reason not in unpaid_queries.reasons()):
+    reasons = unpaid_queries.reason_definitions()
+    codes = reasons["reason"].tolist()
+    if reason and (not isinstance(reason, str) or reason not in codes):
         raise ValueError(f"“{shorten(reason)}” is not a reason; choose one of "
-                         f"{', '.join(view.REASONS)} (or every reason).")
+                         f"{', '.join(codes)} (or every reason).")
     period = current_period(period_value)
     if period is None:
         raise NothingToShow("The warehouse has no usage yet, so there is no unpaid usage either.")
     if not period.overlaps_data:
         raise NothingToShow(f"No usage in {period.label()}: choose a period inside the weeks "
                             "the data covers (see under the period).")
-    return Filters(period, feature, reason or None)
+    return Filters(period, feature, reason or None, reasons)
 
 
 @callback(
@@ -68,9 +72,9 @@ def fill_reason_options(reason):
     if not isinstance(reason, str) or len(reason) > MAX_CHOICE_LENGTH:
         reason = None  # not something a link could carry: the tab's areas explain it
     try:
-        return view.reason_options(unpaid_queries.reasons(), reason)
+        return view.reason_options(unpaid_queries.reason_definitions(), reason)
     except WarehouseError:
-        return view.reason_options([], reason)
+        return view.reason_options(None, reason)
 
 
 @callback(
@@ -113,19 +117,21 @@ def show_unpaid_reasons(period_value, feature, reason):
     """Why: unpaid events per week stacked by reason, and each reason's total in words."""
     config = graph_config("unpaid_by_reason")
     try:
+        reasons = unpaid_queries.reason_definitions()
         filters = validate(period_value, feature, reason)
         by_reason = unpaid_queries.weekly_by_reason(filters.period.start_week, filters.period.end_week,
                                                     filters.feature, filters.reason)
     except (NothingToShow, ValueError) as err:
-        return problem_figure(err), config, view.reason_notes(None)
+        return problem_figure(err), config, view.reason_notes(reasons, None)
     except WarehouseError as err:
         return problem_figure(err), config, error_state(str(err))
     totals = by_reason.groupby("reason")["events"].sum()
     if by_reason.empty:
         return (empty_figure("No unpaid events in this period with these filters"), config,
-                view.reason_notes(totals))
-    return (view.reasons_figure(by_reason, filters.title("Unpaid events by reason")),
-            graph_config(filters.file_name("unpaid_by_reason")), view.reason_notes(totals))
+                view.reason_notes(filters.reasons, totals))
+    return (view.reasons_figure(by_reason, filters.reasons, filters.title("Unpaid events by reason")),
+            graph_config(filters.file_name("unpaid_by_reason")),
+            view.reason_notes(filters.reasons, totals))
 
 
 @callback(
@@ -149,7 +155,8 @@ def show_unpaid_customers(period_value, feature, reason, customer):
         selected = parse_int(customer, "customer id")
     except ValueError:
         selected = None
-    return view.customers_grid(customers, filters.file_name("unpaid_customers"), selected)
+    return view.customers_grid(customers, filters.reasons, filters.file_name("unpaid_customers"),
+                               selected)
 
 
 @callback(
@@ -190,7 +197,7 @@ def show_unpaid_events(period_value, feature, reason, customer):
     events = events.head(limit)
     return (
         view.events_title(name, len(events), more),
-        view.events_grid(events, organisation_id, name,
+        view.events_grid(events, filters.reasons, organisation_id, name,
                          filters.file_name("unpaid_events", f"customer-{organisation_id}"), more, limit),
         shown,
     )

@@ -13,6 +13,7 @@ from components import ids
 from components.common import error_state, shorten
 from queries import customer as customer_queries
 from queries import organisations
+from queries import unpaid as unpaid_queries
 from serving.personal_data import protect_users
 
 
@@ -46,11 +47,12 @@ def show_customer(organisation_id_text, weeks):
     by_reason = customer_queries.unpaid_by_reason(organisation_id, since_day)
     recent = protect_users(customer_queries.recent_unpaid_events(organisation_id, since_day))
     changes = customer_queries.entitlement_changes(organisation_id)
+    reasons = unpaid_queries.reason_definitions()
     if since is not None:
         days = days[pd.to_datetime(days["date"]).dt.date >= since]
         changes = changes[pd.to_datetime(changes["change_date"]).dt.date >= since]
     return with_stale_notice(view.page(organisation, since, weeks, days, usage, by_reason, recent,
-                                       changes))
+                                       changes, reasons))
 
 
 clientside_callback(

@@ -6,8 +6,9 @@ row of the customers grid sets it, the Close button clears it (one callback).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import pandas as pd
 from dash import Input, Output, State, ctx
 from dash.exceptions import PreventUpdate
 
@@ -32,14 +33,16 @@ from serving.personal_data import protect_users
 
 @dataclass(frozen=True)
 class Filters:
-    """The tab's validated filters; `period` is None when the warehouse has no usage."""
+    """The tab's validated filters; `period` is None when the warehouse has no usage.
+    `reasons`: every reason in words (queries.unpaid.reason_definitions())."""
 
     period: Period | None
     feature: str | None
     reason: str | None
+    reasons: pd.DataFrame = field(compare=False, repr=False)
 
     def title(self, what: str) -> str:
-        return view.figure_title(what, self.feature, self.reason, self.period.label())
+        return view.figure_title(what, self.feature, self.reason, self.reasons, self.period.label())
 
     def file_name(self, kind: str, *extra) -> str:
         return view.file_name(kind, self.feature, self.reason, self.period.file_part(), *extra)
@@ -49,17 +52,18 @@ def validate(period_value, feature, reason) -> Filters:
     """The filters checked against the data. Raises ValueError with a sentence,
     NothingToShow when the period has no data, WarehouseError from the warehouse."""
     feature, _ = validate_feature(feature)
-    if reason and (not isinstance(reason, str)
-                   or reason not in view.REASONS and reason not in unpaid_queries.reasons()):
+    reasons = unpaid_queries.reason_definitions()
+    codes = reasons["reason"].tolist()
+    if reason and (not isinstance(reason, str) or reason not in codes):
         raise ValueError(f"“{shorten(reason)}” is not a reason; choose one of "
-                         f"{', '.join(view.REASONS)} (or every reason).")
+                         f"{', '.join(codes)} (or every reason).")
     period = current_period(period_value)
     if period is None:
         raise NothingToShow("The warehouse has no usage yet, so there is no unpaid usage either.")
     if not period.overlaps_data:
         raise NothingToShow(f"No usage in {period.label()}: choose a period inside the weeks "
                             "the data covers (see under the period).")
-    return Filters(period, feature, reason or None)
+    return Filters(period, feature, reason or None, reasons)
 
 
 @callback(
@@ -71,9 +75,9 @@ def fill_reason_options(reason):
     if not isinstance(reason, str) or len(reason) > MAX_CHOICE_LENGTH:
         reason = None  # not something a link could carry: the tab's areas explain it
     try:
-        return view.reason_options(unpaid_queries.reasons(), reason)
+        return view.reason_options(unpaid_queries.reason_definitions(), reason)
     except WarehouseError:
-        return view.reason_options([], reason)
+        return view.reason_options(None, reason)
 
 
 @callback(
@@ -105,7 +109,13 @@ def show_unpaid_overview(period_value, feature, reason):
 def _reasons_problem(err: Exception) -> tuple:
     """The chart's blank; the notes say the warehouse's sentence, else (the message being
     in the other areas) the reasons without totals."""
-    notes = error_state(str(err)) if isinstance(err, WarehouseError) else view.reason_notes(None)
+    if isinstance(err, WarehouseError):
+        notes = error_state(str(err))
+    else:
+        try:
+            notes = view.reason_notes(unpaid_queries.reason_definitions(), None)
+        except WarehouseError as failure:
+            notes = error_state(str(failure))
     return problem_figure(err), graph_config("unpaid_by_reason"), notes
 
 
@@ -127,9 +137,10 @@ def show_unpaid_reasons(period_value, feature, reason):
     totals = by_reason.groupby("reason")["events"].sum()
     if by_reason.empty:
         return (empty_figure("No unpaid events in this period with these filters"), config,
-                view.reason_notes(totals))
-    return (view.reasons_figure(by_reason, filters.title("Unpaid events by reason")),
-            graph_config(filters.file_name("unpaid_by_reason")), view.reason_notes(totals))
+                view.reason_notes(filters.reasons, totals))
+    return (view.reasons_figure(by_reason, filters.reasons, filters.title("Unpaid events by reason")),
+            graph_config(filters.file_name("unpaid_by_reason")),
+            view.reason_notes(filters.reasons, totals))
 
 
 @callback(
@@ -151,7 +162,8 @@ def show_unpaid_customers(period_value, feature, reason, customer):
         selected = parse_int(customer, "customer id")
     except ValueError:
         selected = None
-    return view.customers_grid(customers, filters.file_name("unpaid_customers"), selected)
+    return view.customers_grid(customers, filters.reasons, filters.file_name("unpaid_customers"),
+                               selected)
 
 
 @callback(
@@ -190,7 +202,7 @@ def show_unpaid_events(period_value, feature, reason, customer):
     events = events.head(limit)
     return (
         view.events_title(name, len(events), more),
-        view.events_grid(events, organisation_id, name,
+        view.events_grid(events, filters.reasons, organisation_id, name,
                          filters.file_name("unpaid_events", f"customer-{organisation_id}"), more, limit),
         shown,
     )

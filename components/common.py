@@ -63,16 +63,18 @@ OPTION_COLOURS = {
     "On": "#009E73",
 }
 UNKNOWN_COLOUR = "#FFFFFF"
-# The unpaid-usage reasons of METRICS.md 4, in words for the page (and their order).
-REASON_LABELS = {
-    "no_entitlement_snapshot": "No entitlement export that day",
-    "accurx_staff": "Accurx staff acting for the customer",
-    "entitlement_changed_nearby": "Entitlement changed within 2 days",
-    "user_from_other_org": "User belongs to another organisation",
-    "legacy_client": "Old client version (does not enforce)",
-    "unexplained": "Unexplained",
-}
 FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+
+
+def reason_label(reasons: pd.DataFrame | None, reason: str) -> str:
+    """The words every page uses for unpaid reason `reason`: its label in `reasons` (the
+    warehouse's unpaid_reasons view, from queries.unpaid.reason_definitions()), else the
+    code spelled out."""
+    if reasons is not None:
+        found = reasons.loc[reasons["reason"] == reason, "label"]
+        if len(found):
+            return str(found.iloc[0])
+    return str(reason).replace("_", " ").capitalize()
 
 
 # ---------------------------------------------------------------- URL parameters

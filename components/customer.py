@@ -21,7 +21,6 @@ from components import ids
 from components.common import (
     GREY,
     OKABE_ITO,
-    REASON_LABELS,
     UrlParams,
     col_date,
     col_datetime,
@@ -37,6 +36,7 @@ from components.common import (
     loading,
     option_colour,
     ordered_options,
+    reason_label,
     section,
     themed,
     whole_number_ticks,
@@ -213,32 +213,25 @@ def users_figure(usage: pd.DataFrame, name: str) -> go.Figure:
     return fig
 
 
-def unpaid_figure(by_reason: pd.DataFrame, name: str) -> go.Figure:
+def unpaid_figure(by_reason: pd.DataFrame, reasons: pd.DataFrame, name: str) -> go.Figure:
     """Unpaid feature events by reason (stacked by feature)."""
     if by_reason.empty:
         return empty_figure("No unpaid feature use in this period.")
-    reasons = (by_reason.groupby("reason")["events"].sum().sort_values().index.tolist())
+    order = (by_reason.groupby("reason")["events"].sum().sort_values().index.tolist())
     fig = go.Figure()
     for index, feature in enumerate(sorted(by_reason["feature"].unique())):
-        data = by_reason[by_reason["feature"] == feature].set_index("reason").reindex(reasons)
+        data = by_reason[by_reason["feature"] == feature].set_index("reason").reindex(order)
         fig.add_trace(go.Bar(
-            y=[REASON_LABELS.get(r, r) for r in reasons], x=data["events"].fillna(0), orientation="h",
+            y=[reason_label(reasons, r) for r in order], x=data["events"].fillna(0),
+            orientation="h",
             name=feature, marker_color=OKABE_ITO[(index + 2) % 6],
             hovertemplate="%{y}: %{x:,} events<extra>" + feature + "</extra>",
         ))
-    themed(fig, f"Unpaid feature events by reason<br><sup>{name}</sup>", height=140 + 45 * len(reasons))
+    themed(fig, f"Unpaid feature events by reason<br><sup>{name}</sup>", height=140 + 45 * len(order))
     fig.update_layout(barmode="stack")
     whole_number_ticks(fig, by_reason.groupby("reason")["events"].sum().max())
     fig.update_yaxes(tickformat=None, rangemode=None)
     return fig
-
-
-def _confirmation(change_type: str, is_confirmed) -> str:
-    if change_type != "cancellation":
-        return ""
-    if is_confirmed is None or pd.isna(is_confirmed):
-        return "provisional"
-    return "confirmed" if bool(is_confirmed) else "reversed within 28 days"
 
 
 def _chart(graph_id: str, figure: go.Figure, filename: str) -> dcc.Graph:
@@ -247,13 +240,14 @@ def _chart(graph_id: str, figure: go.Figure, filename: str) -> dcc.Graph:
 
 def page(organisation: pd.Series, since: dt.date | None, weeks: str | None, days: pd.DataFrame,
          usage: pd.DataFrame, by_reason: pd.DataFrame, recent: pd.DataFrame,
-         changes: pd.DataFrame):
-    """The whole customer page for the period starting `since` (None: all data)."""
+         changes: pd.DataFrame, reasons: pd.DataFrame):
+    """The whole customer page for the period starting `since` (None: all data); `reasons`
+    words the unpaid reasons (queries.unpaid.reason_definitions())."""
     name = str(organisation["organisation_name"])
     organisation_id = organisation["organisation_id"]
     period = PERIODS.get(weeks or "", "All data").lower()
     slug = lambda what: file_slug("customer", organisation_id, what, weeks and f"{weeks}w")
-    recent_rows = recent.assign(reason=recent["reason"].map(lambda r: REASON_LABELS.get(r, r)))
+    recent_rows = recent.assign(reason=[reason_label(reasons, r) for r in recent["reason"]])
     return html.Div([
         header(organisation, days, changes, by_reason, since),
         section(
@@ -279,7 +273,7 @@ def page(organisation: pd.Series, since: dt.date | None, weeks: str | None, days
         ),
         section(
             "Unpaid usage",
-            _chart(ids.CUSTOMER_UNPAID, unpaid_figure(by_reason, name), slug("unpaid_by_reason")),
+            _chart(ids.CUSTOMER_UNPAID, unpaid_figure(by_reason, reasons, name), slug("unpaid_by_reason")),
             html.H3("Latest unpaid events", className="h6 mt-3"),
             data_grid(
                 ids.CUSTOMER_UNPAID_GRID, recent_rows[[
@@ -298,17 +292,16 @@ def page(organisation: pd.Series, since: dt.date | None, weeks: str | None, days
         section(
             "Entitlement changes",
             data_grid(
-                ids.CUSTOMER_CHANGES_GRID, changes.assign(is_confirmed=[
-                    _confirmation(change, confirmed)
-                    for change, confirmed in zip(changes["change_type"], changes["is_confirmed"])]),
+                ids.CUSTOMER_CHANGES_GRID,
+                changes.assign(cancellation_status=changes["cancellation_status"].fillna("")),
                 [col_date("change_date", "Date"), col_text("feature", "Feature"),
                  col_text("change_type", "Change"), col_text("from_option", "From"),
-                 col_text("to_option", "To"), col_text("is_confirmed", "Cancellation")],
+                 col_text("to_option", "To"), col_text("cancellation_status", "Cancellation")],
                 file_name=slug("changes"),
             ) if len(changes) else empty_state(f"No entitlement change ({period})."),
             subtitle="Comparing consecutive known days. A cancellation is confirmed when the "
-                     "feature stays off for the 28 days after it, provisional while the data does "
-                     "not reach 28 days past it.",
+                     "feature stays off for the 28 days after it, reversed when it comes back "
+                     "within them, provisional while the data does not reach 28 days past it.",
         ),
     ])
 

@@ -28,6 +28,7 @@ from components.common import (
     iso_week_label,
     kpi_card,
     loading,
+    reason_label,
     section,
     themed,
 )
@@ -37,63 +38,20 @@ KEY = "unpaid"
 LABEL = "Unpaid usage"
 QUESTION = "A customer used a feature they don't pay for: how often, and why?"
 
-# METRICS.md 3.4, in the order the warehouse applies them (the first that applies wins).
-REASONS: dict[str, tuple[str, str]] = {
-    "no_entitlement_snapshot": (
-        "No entitlement on record",
-        ("The customer's feature export is missing for the event's day, so nobody can tell "
-        "whether they were paying. Usually a gap in the data, not real unpaid use."),
-    ),
-    "accurx_staff": (
-        "Accurx staff",
-        ("An Accurx support user sent it on the customer's behalf, for example while setting "
-        "up or troubleshooting."),
-    ),
-    "entitlement_changed_nearby": (
-        "Plan changed around then",
-        ("Within two days before or after, the customer did have a plan allowing it: an "
-        "upgrade recorded a day or two late, or the last days after a downgrade."),
-    ),
-    "user_from_other_org": (
-        "User from another organisation",
-        ("That day's user list places the user in a different organisation (a locum or shared "
-        "staff member, say): the event may belong to the other organisation."),
-    ),
-    "legacy_client": (
-        "Old app version",
-        ("Sent from an old version of the app that does not check the customer's plan, so it "
-        "let the event through."),
-    ),
-    "unexplained": (
-        "Unexplained",
-        ("None of the above: the customer used a feature its plan does not include. These are "
-        "the ones to raise with the customer."),
-    ),
-}
-REASON_COLOURS = {
-    "unexplained": "#D55E00",
-    "legacy_client": "#E69F00",
-    "user_from_other_org": "#CC79A7",
-    "entitlement_changed_nearby": "#009E73",
-    "accurx_staff": "#56B4E9",
-    "no_entitlement_snapshot": "#9A9A9A",
-}
-STACK_ORDER = ("unexplained", "legacy_client", "user_from_other_org",
-               "entitlement_changed_nearby", "accurx_staff", "no_entitlement_snapshot")
+# The reasons' words, order and colours come from the warehouse (the unpaid_reasons view,
+# read by queries.unpaid.reason_definitions()); `reasons` below is that frame.
+OTHER_REASON_COLOUR = "#0072B2"  # a reason missing from the definitions (never expected)
 UNKNOWN_OPTION = "Unknown (no export that day)"
 
 
-def reason_label(reason: str) -> str:
-    return REASONS.get(reason, (reason.replace("_", " ").capitalize(), ""))[0]
-
-
-def reason_options(reasons: list[str], chosen: str | None) -> list[dict]:
-    """Every contract reason (in the warehouse's order) plus any other found in the data;
+def reason_options(reasons: pd.DataFrame | None, chosen: str | None) -> list[dict]:
+    """Every reason of `reasons` in the warehouse's order (none while they are unknown);
     an unknown chosen value is kept so the page can say it is unknown."""
-    known = list(REASONS) + sorted(set(reasons) - set(REASONS))
-    choices = [{"label": reason_label(r), "value": r} for r in known]
+    known = [] if reasons is None else reasons["reason"].tolist()
+    choices = [{"label": reason_label(reasons, r), "value": r} for r in known]
     if chosen and chosen not in known:
-        choices.append({"label": f"{chosen} (unknown)", "value": chosen, "disabled": True})
+        choices.append({"label": f"{chosen} (unknown)" if known else chosen, "value": chosen,
+                        "disabled": bool(known)})
     return choices
 
 
@@ -107,7 +65,7 @@ def layout(params: UrlParams):
             html.Div([
                 html.Label("Reason"),
                 dcc.Dropdown(id=ids.UNPAID_REASON, value=reason, clearable=True, searchable=False,
-                             options=reason_options([], reason), placeholder="Every reason",
+                             options=reason_options(None, reason), placeholder="Every reason",
                              style={"minWidth": "17rem"}),
             ], className="control"),
             dcc.Store(id=ids.UNPAID_CUSTOMER, data=params.get("customer")),
@@ -128,7 +86,7 @@ def layout(params: UrlParams):
         section(
             "Why",
             loading(graph(ids.UNPAID_BY_REASON, filename="unpaid_by_reason")),
-            html.Div(id=ids.UNPAID_REASON_NOTES, children=reason_notes(None)),
+            html.Div(id=ids.UNPAID_REASON_NOTES),
             subtitle="Each unpaid event gets the first reason that applies, in the order below.",
         ),
         section(
@@ -197,18 +155,22 @@ def weekly_figure(weekly: pd.DataFrame, title: str) -> go.Figure:
 
 
 # ---------------------------------------------------------------- why
-def reasons_figure(by_reason: pd.DataFrame, title: str) -> go.Figure:
-    """Unpaid events per week stacked by reason (unexplained at the bottom)."""
+def reasons_figure(by_reason: pd.DataFrame, reasons: pd.DataFrame, title: str) -> go.Figure:
+    """Unpaid events per week stacked by reason, the last in the warehouse's order (for
+    unexplained) at the bottom."""
     fig = go.Figure()
     present = list(by_reason["reason"].unique())
-    order = [r for r in STACK_ORDER if r in present] + sorted(set(present) - set(STACK_ORDER))
+    stack_order = reasons["reason"].tolist()[::-1]
+    order = [r for r in stack_order if r in present] + sorted(set(present) - set(stack_order))
+    colours = dict(zip(reasons["reason"], reasons["colour"]))
     for reason in order:
         rows = by_reason[by_reason["reason"] == reason]
+        label = reason_label(reasons, reason)
         fig.add_trace(go.Bar(
-            x=rows["week_start"], y=rows["events"], name=reason_label(reason),
-            marker_color=REASON_COLOURS.get(reason, "#0072B2"),
+            x=rows["week_start"], y=rows["events"], name=label,
+            marker_color=colours.get(reason, OTHER_REASON_COLOUR),
             customdata=[iso_week_label(w) for w in rows["week_start"]],
-            hovertemplate=f"{reason_label(reason)}<br>" + "%{customdata}: %{y:,} events<extra></extra>",
+            hovertemplate=f"{label}<br>" + "%{customdata}: %{y:,} events<extra></extra>",
         ))
     themed(fig, title, height=440)
     fig.update_layout(barmode="stack", bargap=0.2, legend_traceorder="normal",
@@ -218,18 +180,19 @@ def reasons_figure(by_reason: pd.DataFrame, title: str) -> go.Figure:
     return fig
 
 
-def reason_notes(totals: pd.Series | None):
-    """Each reason in plain words, with its events in the period when known."""
+def reason_notes(reasons: pd.DataFrame, totals: pd.Series | None):
+    """Each reason of `reasons` in plain words, with its events in the period when known."""
     rows = []
     total = float(totals.sum()) if totals is not None and len(totals) else 0.0
-    for reason, (label, words) in REASONS.items():
+    for reason, label, words, colour in reasons[["reason", "label", "explanation", "colour"]].itertuples(
+            index=False):
         count = None if totals is None else int(totals.get(reason, 0))
         figure = ""
         if count is not None:
             figure = f"{fmt_int(count)} events" + (f" ({count / total:.0%})" if total else "")
         rows.append(html.Tr([
             html.Td(html.Span(className="legend-swatch",
-                              style={"background": REASON_COLOURS[reason]})),
+                              style={"background": colour})),
             html.Td([html.Strong(label), html.Br(), html.Code(reason, className="small")]),
             html.Td(words),
             html.Td(figure, className="text-end text-nowrap"),
@@ -243,19 +206,24 @@ def reason_notes(totals: pd.Series | None):
 
 
 # ---------------------------------------------------------------- who
-def main_reason(row) -> str:
-    counts = {r: row.get(r, 0) or 0 for r in REASONS}
-    reason = max(counts, key=lambda r: (counts[r], -list(REASONS).index(r)))
-    return reason_label(reason) if counts[reason] else ""
+def main_reason(row, reasons: pd.DataFrame) -> str:
+    """The label of the reason with most events in `row` (the earlier one in the
+    warehouse's order on a tie); "" without events."""
+    codes = reasons["reason"].tolist()
+    counts = {r: row.get(r, 0) or 0 for r in codes}
+    reason = max(codes, key=lambda r: (counts[r], -codes.index(r)))
+    return reason_label(reasons, reason) if counts[reason] else ""
 
 
-def customers_grid(customers: pd.DataFrame, file_name: str, selected: int | None):
-    """Customers ranked by unpaid events; a click on a row lists its events."""
+def customers_grid(customers: pd.DataFrame, reasons: pd.DataFrame, file_name: str,
+                   selected: int | None):
+    """Customers ranked by unpaid events (one count column per reason of `reasons`); a
+    click on a row lists its events."""
     wrap = {"wrapHeaderText": True, "autoHeaderHeight": True}
     frame = customers.assign(
         rank=range(1, len(customers) + 1),
         region=customers["region"].fillna("Unknown"),
-        main_reason=customers.apply(main_reason, axis=1),
+        main_reason=customers.apply(main_reason, axis=1, reasons=reasons),
     )
     columns = [
         col_int("rank", "Rank", maxWidth=100, minWidth=95, **wrap),
@@ -272,7 +240,8 @@ def customers_grid(customers: pd.DataFrame, file_name: str, selected: int | None
         {**col_text("last_date", "Last unpaid event", **wrap),
          "valueFormatter": {"function": "params.value ? d3.timeFormat('%-d %b %Y')(d3.timeParse('%Y-%m-%d')(params.value)) : ''"}},
         col_text("main_reason", "Main reason", minWidth=170, **wrap),
-        *[col_int(r, REASONS[r][0], minWidth=140, **wrap) for r in REASONS],
+        *[col_int(r, label, minWidth=140, **wrap)
+          for r, label in zip(reasons["reason"], reasons["label"])],
     ]
     fields = [c["field"] for c in columns] + ["organisation_id"]
     note = html.P(
@@ -299,11 +268,11 @@ def events_title(name: str | None, count: int | None = None, more: bool = False)
     return f"Unpaid events of {name} ({'latest ' if more else ''}{fmt_int(count)})"
 
 
-def events_grid(events: pd.DataFrame, organisation_id: int, name: str, file_name: str,
-                more: bool, limit: int):
+def events_grid(events: pd.DataFrame, reasons: pd.DataFrame, organisation_id: int, name: str,
+                file_name: str, more: bool, limit: int):
     """The customer's unpaid events, newest first (user id only), exportable as CSV."""
     frame = events.assign(
-        reason=events["reason"].map(reason_label),
+        reason=[reason_label(reasons, r) for r in events["reason"]],
         org_option=events["org_option"].fillna(UNKNOWN_OPTION),
     )
     wrap = {"wrapHeaderText": True, "autoHeaderHeight": True}
@@ -339,6 +308,8 @@ def file_name(kind: str, feature: str | None, reason: str | None, period_part: s
     return file_slug(kind, *extra, feature or "all-features", reason or "all-reasons", period_part)
 
 
-def figure_title(what: str, feature: str | None, reason: str | None, period_label: str) -> str:
-    filters = " · ".join(x for x in (feature, reason_label(reason) if reason else None) if x)
+def figure_title(what: str, feature: str | None, reason: str | None, reasons: pd.DataFrame,
+                 period_label: str) -> str:
+    label = reason_label(reasons, reason) if reason else None
+    filters = " · ".join(x for x in (feature, label) if x)
     return f"{what}{' · ' + filters if filters else ''} · {period_label}"

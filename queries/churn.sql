@@ -5,19 +5,13 @@
 -- name: changes_by_month
 -- grain: one row per (month, feature, change_type, status) with at least one change
 -- params: feature (text or '*')
--- month: first day of the change's month. status (cancellations only, else null):
--- confirmed (is_confirmed true), reversed (false: enabled again within 28 days),
--- provisional (null: the data ends less than 28 days after it).
+-- month: first day of the change's month. status: the view's cancellation_status
+-- (cancellations: confirmed | reversed | provisional; null for other changes).
 select
     date_trunc('month', change_date) as month,
     feature,
     change_type,
-    case
-        when change_type <> 'cancellation' then null
-        when is_confirmed is null then 'provisional'
-        when is_confirmed then 'confirmed'
-        else 'reversed'
-    end as status,
+    cancellation_status as status,
     count(*) as changes,
     count(distinct organisation_id) as customers
 from {presentation}.feature_entitlement_changes
@@ -43,7 +37,7 @@ order by feature, cohort_month, is_left_censored, months_since_start
 -- and the 12 weeks in (change_date - 91, change_date - 7]. Weeks without a usage row
 -- (feature off and no event) count as 0.
 with cancellations as (
-    select organisation_id, feature, change_date, from_option, is_confirmed
+    select organisation_id, feature, change_date, from_option, cancellation_status
     from {presentation}.feature_entitlement_changes
     where change_type = 'cancellation'
         and (feature = :feature or :feature = '*')
@@ -68,16 +62,12 @@ usage_before as (
 
 select
     c.organisation_id,
-    coalesce(o.organisation_name, 'Organisation ' || cast(c.organisation_id as varchar)) as organisation_name,
+    o.organisation_name,
     o.region,
     c.feature,
     c.change_date,
     c.from_option,
-    case
-        when c.is_confirmed is null then 'provisional'
-        when c.is_confirmed then 'confirmed'
-        else 'reversed'
-    end as status,
+    c.cancellation_status as status,
     coalesce(b.events_4_weeks, 0) as events_4_weeks,
     coalesce(b.events_12_weeks, 0) as events_12_weeks,
     coalesce(b.peak_active_users_4_weeks, 0) as peak_active_users_4_weeks,
@@ -132,7 +122,7 @@ last_use as (
 
 select
     e.organisation_id,
-    coalesce(o.organisation_name, 'Organisation ' || cast(e.organisation_id as varchar)) as organisation_name,
+    o.organisation_name,
     o.region,
     e.feature,
     e.selected_option,

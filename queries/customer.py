@@ -39,6 +39,7 @@ def recent_unpaid_events(organisation_id: int, since_day: dt.date) -> pd.DataFra
 
 
 def entitlement_changes(organisation_id: int) -> pd.DataFrame:
-    """feature, change_date, from_option, to_option, change_type, is_confirmed, latest
-    first. Raises WarehouseError."""
+    """feature, change_date, from_option, to_option, change_type, cancellation_status
+    (confirmed | reversed | provisional; null unless a cancellation), latest first.
+    Raises WarehouseError."""
     return run_query(QUESTION, "entitlement_changes", {"organisation_id": organisation_id})

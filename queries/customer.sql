@@ -112,7 +112,7 @@ limit 200
 -- name: entitlement_changes
 -- grain: one row per entitlement change of :organisation_id (any date)
 -- params: organisation_id (int)
-select feature, change_date, from_option, to_option, change_type, is_confirmed
+select feature, change_date, from_option, to_option, change_type, cancellation_status
 from {presentation}.feature_entitlement_changes
 where organisation_id = :organisation_id
 order by change_date desc, feature

@@ -34,19 +34,27 @@ def weekly_by_reason(start_week: dt.date, end_week: dt.date, feature: str | None
         "start_week": start_week, "end_week": end_week, **_filters(feature, reason)})
 
 
-def reasons() -> list[str]:
-    """Every reason present in unpaid_usage_weekly, sorted. Raises WarehouseError."""
-    return run_query(QUESTION, "reasons")["reason"].tolist()
+def reason_definitions() -> pd.DataFrame:
+    """Every unpaid reason in the warehouse's order of precedence: reason (the code),
+    label, explanation, display_order, colour. Raises WarehouseError."""
+    return run_query(QUESTION, "reason_definitions")
 
 
 def customers_ranked(start_week: dt.date, end_day: dt.date, feature: str | None,
                      reason: str | None) -> pd.DataFrame:
     """One row per customer with unpaid events from `start_week` to `end_day`, most first:
     organisation_id, organisation_name, region, unpaid_events, feature_events,
-    unpaid_share, users, days, first_date, last_date and one count per contract reason.
+    unpaid_share, users, days, first_date, last_date, then one column of event counts per
+    reason of `reason_definitions()` (named by its code, in its order; 0 when none).
     Raises WarehouseError."""
-    return run_query(QUESTION, "customers_ranked", {
-        "start_week": start_week, "end_day": end_day, **_filters(feature, reason)})
+    params = {"start_week": start_week, "end_day": end_day, **_filters(feature, reason)}
+    ranked = run_query(QUESTION, "customers_ranked", params)
+    by_reason = run_query(QUESTION, "customer_reasons", params)
+    codes = reason_definitions()["reason"].tolist()
+    counts = (by_reason.pivot(index="organisation_id", columns="reason", values="events")
+              .reindex(columns=codes + sorted(set(by_reason["reason"]) - set(codes))))
+    counts = counts.reindex(ranked["organisation_id"]).fillna(0).astype("int64")
+    return pd.concat([ranked, counts.reset_index(drop=True)], axis=1)
 
 
 def customer_events(organisation_id: int, start_week: dt.date, end_day: dt.date,

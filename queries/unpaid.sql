@@ -63,18 +63,20 @@ where week_start between :start_week and :end_week
 group by week_start, reason
 order by week_start, reason
 
--- name: reasons
--- grain: one row per reason found in unpaid_usage_weekly (any week)
+-- name: reason_definitions
+-- grain: one row per unpaid reason (the warehouse's list, whether or not it occurs),
+--   in the warehouse's order of precedence
 -- params: none
-select distinct reason
-from {presentation}.unpaid_usage_weekly
-order by reason
+-- label and explanation: the words every page uses for the reason; colour: its series.
+select reason, label, explanation, display_order, colour
+from {presentation}.unpaid_reasons
+order by display_order, reason
 
 -- name: customers_ranked
 -- grain: one row per organisation with an unpaid event in the period (filters applied)
 -- params: start_week (date), end_day (date), feature (text or '*'), reason (text or '*')
--- One column per contract reason; feature_events: all its feature events in those weeks
--- for the feature filter, so unpaid_share = unpaid_events / feature_events.
+-- feature_events: all its feature events in those weeks for the feature filter, so
+-- unpaid_share = unpaid_events / feature_events. Its events per reason: customer_reasons.
 with unpaid as (
     select organisation_id, user_id, date, reason
     from {presentation}.unpaid_usage_events
@@ -90,13 +92,7 @@ per_customer as (
         count(distinct user_id) as users,
         count(distinct date) as days,
         min(date) as first_date,
-        max(date) as last_date,
-        sum(case when reason = 'no_entitlement_snapshot' then 1 else 0 end) as no_entitlement_snapshot,
-        sum(case when reason = 'accurx_staff' then 1 else 0 end) as accurx_staff,
-        sum(case when reason = 'entitlement_changed_nearby' then 1 else 0 end) as entitlement_changed_nearby,
-        sum(case when reason = 'user_from_other_org' then 1 else 0 end) as user_from_other_org,
-        sum(case when reason = 'legacy_client' then 1 else 0 end) as legacy_client,
-        sum(case when reason = 'unexplained' then 1 else 0 end) as unexplained
+        max(date) as last_date
     from unpaid
     group by organisation_id
 ),
@@ -111,7 +107,7 @@ all_usage as (
 
 select
     p.organisation_id,
-    coalesce(o.organisation_name, 'Organisation ' || cast(p.organisation_id as varchar)) as organisation_name,
+    o.organisation_name,
     o.region,
     p.unpaid_events,
     coalesce(a.feature_events, 0) as feature_events,
@@ -119,17 +115,23 @@ select
     p.users,
     p.days,
     p.first_date,
-    p.last_date,
-    p.no_entitlement_snapshot,
-    p.accurx_staff,
-    p.entitlement_changed_nearby,
-    p.user_from_other_org,
-    p.legacy_client,
-    p.unexplained
+    p.last_date
 from per_customer as p
 left join all_usage as a on a.organisation_id = p.organisation_id
 left join {presentation}.organisations as o on o.organisation_id = p.organisation_id
 order by p.unpaid_events desc, organisation_name, p.organisation_id
+
+-- name: customer_reasons
+-- grain: one row per (organisation, reason) with unpaid events in the period (filters
+--   applied): the per-reason counts of customers_ranked
+-- params: start_week (date), end_day (date), feature (text or '*'), reason (text or '*')
+select organisation_id, reason, count(*) as events
+from {presentation}.unpaid_usage_events
+where date between :start_week and :end_day
+    and (feature = :feature or :feature = '*')
+    and (reason = :reason or :reason = '*')
+group by organisation_id, reason
+order by organisation_id, reason
 
 -- name: customer_events
 -- grain: one row per unpaid event of :organisation_id in the period (filters applied),

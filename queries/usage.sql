@@ -34,7 +34,7 @@ per_customer as (
 final as (
     select
         p.organisation_id,
-        coalesce(o.organisation_name, 'Organisation ' || cast(p.organisation_id as varchar)) as organisation_name,
+        o.organisation_name,
         o.region,
         p.feature,
         p.events,

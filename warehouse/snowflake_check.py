@@ -59,7 +59,7 @@ PRESENTATION_VIEWS = (
     "feature_access_daily", "latest_complete_date", "org_feature_daily", "org_feature_weekly",
     "usage_user_daily", "org_feature_usage_weekly", "unpaid_usage_events", "unpaid_usage_weekly",
     "feature_entitlement_changes", "feature_retention_cohorts", "data_quality", "quarantine",
-    "organisations",
+    "organisations", "unpaid_reasons",
 )  # fmt: skip
 
 # Checked on the compiled SQL with string literals and comments removed. Each is DuckDB

@@ -20,6 +20,7 @@ from callbacks import access as access_callbacks
 from callbacks import customer as customer_callbacks
 from callbacks import entitlements as entitlement_callbacks
 from callbacks import navigation
+from callbacks import unpaid as unpaid_callbacks
 from components import ids
 from components.common import UrlParams
 
@@ -203,6 +204,35 @@ def test_customer_page_has_every_section(app_context, some_customer, views):
                for g in graphs)
     short = text_of(customer_callbacks.show_customer(str(some_customer), "13"))
     assert "since" in short
+
+
+
+def test_customer_page_words_reasons_and_statuses_as_the_warehouse(app_context, views):
+    """The unpaid reasons read as on the Unpaid tab (one label per reason, from the
+    unpaid_reasons view) and the cancellation column is the view's cancellation_status."""
+    events = views("unpaid_usage_events")
+    labels = views("unpaid_reasons").set_index("reason")["label"]
+    customer = int(events.groupby("organisation_id")["reason"].nunique().idxmax())
+    page = customer_callbacks.show_customer(str(customer), None)
+    mine = events.loc[events["organisation_id"] == customer, "reason"].unique()
+    assert len(mine) > 1
+    (chart,) = [g for g in find(page, dcc.Graph) if g.id == ids.CUSTOMER_UNPAID]
+    assert {y for trace in chart.figure.data for y in trace.y} == {labels[r] for r in mine}
+    (grid,) = [g for g in find(page, dag.AgGrid) if g.id == ids.grid(ids.CUSTOMER_UNPAID_GRID)]
+    listed = {row["reason"] for row in grid.rowData}
+    assert listed and listed <= set(labels)
+    reasons_figure, _, _ = unpaid_callbacks.show_unpaid_reasons("all", None, None)
+    assert {trace.name for trace in reasons_figure.data} == set(labels[events["reason"].unique()])
+
+    changes = views("feature_entitlement_changes")
+    cancelling = changes.loc[changes["change_type"] == "cancellation", "organisation_id"]
+    customer = int(cancelling.value_counts().index[0])
+    page = customer_callbacks.show_customer(str(customer), None)
+    (grid,) = [g for g in find(page, dag.AgGrid) if g.id == ids.grid(ids.CUSTOMER_CHANGES_GRID)]
+    shown = sorted(row["cancellation_status"] for row in grid.rowData)
+    expected = changes.loc[changes["organisation_id"] == customer, "cancellation_status"]
+    assert shown == sorted(expected.fillna(""))
+    assert "confirmed" in shown or "reversed" in shown or "provisional" in shown
 
 
 # ---------------------------------------------------------------- navigation

@@ -16,7 +16,7 @@ CONTRACT_VIEWS = {
     "feature_access_daily", "latest_complete_date", "org_feature_daily", "org_feature_weekly",
     "usage_user_daily", "org_feature_usage_weekly", "unpaid_usage_events",
     "unpaid_usage_weekly", "feature_entitlement_changes", "feature_retention_cohorts",
-    "data_quality", "quarantine", "organisations",
+    "data_quality", "quarantine", "organisations", "unpaid_reasons",
 }
 
 

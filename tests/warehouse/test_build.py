@@ -56,7 +56,7 @@ def test_build_runs_seeds_models_unit_tests_and_data_tests(demo_warehouse):
         kind = result["unique_id"].split(".")[0]
         kinds[kind] = kinds.get(kind, 0) + 1
         assert result["status"] in {"pass", "success"}, result["unique_id"]
-    assert kinds["seed"] == 2
+    assert kinds["seed"] == 3
     assert kinds["model"] >= 30
     assert kinds["unit_test"] >= 20
     assert kinds["test"] >= 50
@@ -67,6 +67,7 @@ def test_build_runs_seeds_models_unit_tests_and_data_tests(demo_warehouse):
         "event_quarantine_reasons_in_precedence_order",
         "unpaid_reasons_each_and_in_precedence_order",
         "cancellation_confirmed_reversed_or_provisional",
+        "cancellation_window_follows_the_confirmation_days_var",
         "export_coverage_exactly_95_percent_counts_and_needs_user_export",
         "retention_cohorts_censoring_month_end_state_and_data_horizon",
     ):

@@ -100,6 +100,17 @@ def test_unpaid_events_by_reason(views, demo_warehouse):
     assert weekly == built
 
 
+def test_unpaid_reasons_view_words_every_reason_in_precedence_order(views, demo_warehouse):
+    """The reasons every page reads are the generator's (METRICS.md order), each worded."""
+    rows = views(
+        f"select reason, label, explanation, colour from {PRESENTATION}.unpaid_reasons "
+        f"order by display_order"
+    )
+    assert [row[0] for row in rows] == list(demo_warehouse.manifest["unpaid_events_by_reason"])
+    assert len({row[1] for row in rows}) == len(rows)
+    assert all(label and explanation for _, label, explanation, _ in rows)
+    assert len({colour for *_, colour in rows}) == len(rows)
+
 def test_entitlement_changes_by_type(views, demo_warehouse):
     built = dict(views(
         f"select change_type, count(*) from {PRESENTATION}.feature_entitlement_changes group by all"
@@ -115,9 +126,15 @@ def test_cancellation_confirmations(views, demo_warehouse):
         f"group by all"
     ))  # fmt: skip
     assert built == nonzero(demo_warehouse.manifest["cancellations_by_confirmation"])
+    by_status = dict(views(
+        f"select cancellation_status, count(*) from {PRESENTATION}.feature_entitlement_changes "
+        f"where change_type = 'cancellation' group by all"
+    ))  # fmt: skip
+    assert by_status == built
     other = views(
         f"select count(*) from {PRESENTATION}.feature_entitlement_changes "
-        f"where change_type <> 'cancellation' and is_confirmed is not null"
+        f"where change_type <> 'cancellation' "
+        f"and (is_confirmed is not null or cancellation_status is not null)"
     )
     assert other == [(0,)]
 

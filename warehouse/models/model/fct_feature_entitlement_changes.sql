@@ -5,8 +5,11 @@
     change_type: activation (first enablement, after a disabled first known day),
     reactivation (any later enablement), upgrade / downgrade (by option rank),
     cancellation (enabled -> Off).
-    is_confirmed (cancellations only): false when enabled on a known day in (D, D+28];
-    true when not and the latest FEATURE export date is at least D+28; else null.
+    With N = var('cancellation_confirmation_days'), for cancellations only (else null):
+    is_confirmed: false when enabled on a known day in (D, D+N]; true when not and the
+    latest FEATURE export date is at least D+N; else null.
+    cancellation_status: the same in words, for the app: reversed / confirmed /
+    provisional.
 #}
 
 {%- set confirmation_days = var('cancellation_confirmation_days') %}
@@ -94,7 +97,7 @@ cancellation_follow_up as (
 
 ),
 
-final as (
+confirmation as (
 
     select
         changes.organisation_id,
@@ -117,6 +120,26 @@ final as (
         and changes.change_date = cancellation_follow_up.change_date
     -- Two enabled options of unknown order (outside the contract) are neither up nor down.
     where changes.change_type is not null
+
+),
+
+final as (
+
+    select
+        organisation_id,
+        feature,
+        change_date,
+        from_option,
+        to_option,
+        change_type,
+        is_confirmed,
+        cast(case
+            when change_type <> 'cancellation' then null
+            when is_confirmed is null then 'provisional'
+            when is_confirmed then 'confirmed'
+            else 'reversed'
+        end as {{ dbt.type_string() }}) as cancellation_status
+    from confirmation
 
 )
 

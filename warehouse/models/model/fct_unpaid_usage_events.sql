@@ -95,6 +95,7 @@ explained as (
     select
         unpaid.*,
         user_status.organisation_id as user_export_organisation_id,
+        -- Worded, in this order, by the seed unpaid_reason_definitions.
         case
             when unpaid.org_option is null then 'no_entitlement_snapshot'
             when unpaid.is_accurx_staff then 'accurx_staff'

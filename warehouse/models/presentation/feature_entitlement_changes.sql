@@ -13,7 +13,8 @@ final as (
         from_option,
         to_option,
         change_type,
-        is_confirmed
+        is_confirmed,
+        cancellation_status
     from feature_entitlement_changes
 
 )

@@ -6,6 +6,10 @@ import dash_ag_grid as dag
 import pandas as pd
 
 from components import unpaid
+from config import REPO_ROOT
+
+# The warehouse's reasons as the unpaid_reasons view serves them (the dbt seed).
+REASONS = pd.read_csv(REPO_ROOT / "warehouse" / "seeds" / "unpaid_reason_definitions.csv")
 
 WEEKLY = pd.DataFrame({
     "week_start": pd.to_datetime(["2026-03-30", "2026-04-06", "2026-04-13"]),
@@ -19,7 +23,7 @@ def _customers() -> pd.DataFrame:
                           "region": ["North", None], "unpaid_events": [9, 3],
                           "unpaid_share": [0.2, 0.1], "users": [2, 1], "days": [4, 1],
                           "last_date": ["2026-04-10", "2026-04-02"]})
-    for position, reason in enumerate(unpaid.REASONS):
+    for position, reason in enumerate(REASONS["reason"]):
         frame[reason] = [9 if position == 0 else 0, 3 if position == 1 else 0]
     return frame
 
@@ -53,13 +57,13 @@ def test_overview_cards_totals_and_peak_week(text_of):
 
 
 def test_customers_grid_ranks_and_highlights_the_chosen_customer(text_of):
-    block = unpaid.customers_grid(_customers(), "unpaid_customers", 12)
+    block = unpaid.customers_grid(_customers(), REASONS, "unpaid_customers", 12)
     grid = _grid(block)
     assert [row["rank"] for row in grid.rowData] == [1, 2]
     assert [row["region"] for row in grid.rowData] == ["North", "Unknown"]
     assert grid.getRowStyle["styleConditions"][0]["condition"] == "params.data.organisation_id == 12"
     assert "highlighted customer" in text_of(block)
-    plain = _grid(unpaid.customers_grid(_customers(), "unpaid_customers", None))
+    plain = _grid(unpaid.customers_grid(_customers(), REASONS, "unpaid_customers", None))
     assert getattr(plain, "getRowStyle", None) is None
 
 

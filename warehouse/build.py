@@ -28,11 +28,11 @@ import duckdb
 from warehouse.load import RAW_SCHEMA, quote_ident
 from warehouse.staging import (
     WarehouseError,
+    copy_live_to_stage,
     exclusive_stage,
     remove_database_file,
     staging_dir,
     swap_in,
-    wal_path,
 )
 
 PROJECT_DIR = Path(__file__).resolve().parent
@@ -52,9 +52,7 @@ def copy_raw_schema(live_path: Path, stage: Path) -> dict[str, int]:
         raise WarehouseError(
             f"no warehouse at {live_path}: run `python -m warehouse load RAW_DIR --db {live_path}` first"
         )
-    shutil.copyfile(live_path, stage)
-    if wal_path(live_path).exists():
-        shutil.copyfile(wal_path(live_path), wal_path(stage))
+    copy_live_to_stage(live_path, stage)
     try:
         con = duckdb.connect(str(stage))
     except duckdb.Error as exc:

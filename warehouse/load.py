@@ -20,7 +20,6 @@ import gzip
 import hashlib
 import io
 import re
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +28,10 @@ import duckdb
 
 from warehouse.staging import (
     WarehouseError,
+    copy_live_to_stage,
     exclusive_stage,
     remove_database_file,
     swap_in,
-    wal_path,
 )
 
 RAW_SCHEMA = "01_RAW"
@@ -227,9 +226,7 @@ def load(raw_dir: Path, db_path: Path) -> dict[str, int]:
     loaded_rows = {table: 0 for table in TABLE_COLUMNS}
     with exclusive_stage(db_path) as stage:
         if db_path.exists():
-            shutil.copyfile(db_path, stage)
-            if wal_path(db_path).exists():
-                shutil.copyfile(wal_path(db_path), wal_path(stage))
+            copy_live_to_stage(db_path, stage)
         try:
             con = duckdb.connect(str(stage))
         except duckdb.Error as exc:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,6 +43,13 @@ def remove_database_file(db_path: Path) -> None:
     for path in (db_path, wal_path(db_path)):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+
+
+def copy_live_to_stage(live_path: Path, stage: Path) -> None:
+    """Start the staged warehouse as a byte copy of the live file (and its WAL, if any)."""
+    shutil.copyfile(live_path, stage)
+    if wal_path(live_path).exists():
+        shutil.copyfile(wal_path(live_path), wal_path(stage))
 
 
 @contextlib.contextmanager

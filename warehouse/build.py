@@ -30,6 +30,7 @@ from warehouse.staging import (
     WarehouseError,
     copy_live_to_stage,
     exclusive_stage,
+    live_warehouse_path,
     remove_database_file,
     staging_dir,
     swap_in,
@@ -192,7 +193,7 @@ def build(db_path: Path, target: str = "duckdb", project_dir: Path = PROJECT_DIR
         dbt_dir = PROJECT_DIR / "target" / "snowflake-build"
         run_dbt(target, dbt_environment(ACCURX_DBT_TARGET=target), dbt_dir, project_dir)
         return
-    db_path = db_path.resolve()
+    db_path = live_warehouse_path(db_path)
     dbt_dir = staging_dir(db_path) / "dbt"
     with exclusive_stage(db_path) as stage:
         started = time.perf_counter()

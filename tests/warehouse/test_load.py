@@ -205,7 +205,7 @@ def test_malformed_lines_are_quarantined_and_the_rest_of_the_file_loads(
     )
     with duckdb.connect(str(db_path), read_only=True) as con:
         rejects = con.execute(
-            'select SOURCE_TABLE, SOURCE_FILE, LINE_NUMBER, CSV_LINE, ERROR '
+            "select SOURCE_TABLE, SOURCE_FILE, LINE_NUMBER, CSV_LINE, ERROR "
             'from "01_RAW"."_LOAD_REJECTS" order by LINE_NUMBER'
         ).fetchall()
     assert [row[:4] for row in rejects] == [

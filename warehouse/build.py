@@ -26,13 +26,15 @@ from pathlib import Path
 import duckdb
 
 from warehouse.load import RAW_SCHEMA, quote_ident
+from warehouse.masking import verify_snowflake_masking
 from warehouse.staging import (
     WarehouseError,
+    copy_live_to_stage,
     exclusive_stage,
+    live_warehouse_path,
     remove_database_file,
     staging_dir,
     swap_in,
-    wal_path,
 )
 
 PROJECT_DIR = Path(__file__).resolve().parent
@@ -52,9 +54,7 @@ def copy_raw_schema(live_path: Path, stage: Path) -> dict[str, int]:
         raise WarehouseError(
             f"no warehouse at {live_path}: run `python -m warehouse load RAW_DIR --db {live_path}` first"
         )
-    shutil.copyfile(live_path, stage)
-    if wal_path(live_path).exists():
-        shutil.copyfile(wal_path(live_path), wal_path(stage))
+    copy_live_to_stage(live_path, stage)
     try:
         con = duckdb.connect(str(stage))
     except duckdb.Error as exc:
@@ -187,14 +187,17 @@ def build(db_path: Path, target: str = "duckdb", project_dir: Path = PROJECT_DIR
     """Build the warehouse at `db_path` from its raw schema and swap the result in.
 
     With target "snowflake" dbt builds in Snowflake (credentials from the environment)
-    and no file is involved. Raises WarehouseError on any failure; the live file is
-    then untouched.
+    and no file is involved; the build then checks in Snowflake that every personal
+    column carries its masking policy (warehouse.masking). Raises WarehouseError on any
+    failure; the live file is then untouched.
     """
     if target == "snowflake":
         dbt_dir = PROJECT_DIR / "target" / "snowflake-build"
         run_dbt(target, dbt_environment(ACCURX_DBT_TARGET=target), dbt_dir, project_dir)
+        checked = verify_snowflake_masking(project_dir, dbt_dir / "target" / "manifest.json")
+        print(f"masking verified: {checked} personal columns carry their policy", flush=True)
         return
-    db_path = db_path.resolve()
+    db_path = live_warehouse_path(db_path)
     dbt_dir = staging_dir(db_path) / "dbt"
     with exclusive_stage(db_path) as stage:
         started = time.perf_counter()

@@ -1,11 +1,18 @@
 """`load RAW_DIR --db PATH`: raw CSV exports into schema "01_RAW" of the DuckDB warehouse.
 
-The module's rule: loading never interprets a value. Every source column is stored as
-text, so a malformed payload or date survives to the warehouse's quarantine instead of
-being dropped here; only a file that cannot be read as CSV at all is refused, with the
-file and line named. Each row keeps its lineage (`_FILE_ID`, `_SOURCE_FILE`,
-`_SOURCE_ROW`: the file's load sequence number, its name and the record's 1-based
-position in it), which the models use as "first read" order.
+The module's rule: loading never interprets a value, loses nothing and says everything.
+Every source column is stored as text, so a malformed payload or date survives to the
+warehouse's quarantine instead of being dropped here. A line that is not a CSV record of
+the file's columns (an unterminated quote, too many columns, bytes that are not UTF-8)
+is stored as it was in `01_RAW._LOAD_REJECTS` with its file and line number, and the
+models quarantine it as `malformed_csv_line`, so one bad line does not hold back the
+rest of a day's data; only a file that cannot be read as CSV at all (no header, missing
+columns, corrupt gzip) is refused, with the file and line named. Every entry of the raw
+folder that is not loaded (a name matching no table, a subfolder) is listed.
+
+Each row keeps its lineage (`_FILE_ID`, `_SOURCE_FILE`, `_SOURCE_ROW`: the file's load
+sequence number, its name and the record's 1-based position among the file's readable
+records), which the models use as "first read" order.
 
 Loading is idempotent: `01_RAW._LOAD_LOG` remembers each file's SHA-256 and a file whose
 content was loaded before is skipped. The load is all-or-nothing: it writes into a
@@ -20,7 +27,6 @@ import gzip
 import hashlib
 import io
 import re
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,14 +35,25 @@ import duckdb
 
 from warehouse.staging import (
     WarehouseError,
+    copy_live_to_stage,
     exclusive_stage,
+    live_warehouse_path,
     remove_database_file,
     swap_in,
-    wal_path,
 )
 
 RAW_SCHEMA = "01_RAW"
 LOAD_LOG_TABLE = "_LOAD_LOG"
+# Lines of a raw file that are not a CSV record of its columns, kept as they were.
+LOAD_REJECTS_TABLE = "_LOAD_REJECTS"
+LOAD_REJECTS_COLUMNS = (
+    ("SOURCE_TABLE", "VARCHAR"),
+    ("SOURCE_FILE", "VARCHAR"),
+    ("LINE_NUMBER", "BIGINT"),
+    ("CSV_LINE", "VARCHAR"),
+    ("ERROR", "VARCHAR"),
+    ("_FILE_ID", "BIGINT"),
+)
 
 # Contract columns per raw table (METRICS.md section 1), in table order.
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -80,28 +97,47 @@ def raw_table(table: str) -> str:
     return f"{quote_ident(RAW_SCHEMA)}.{quote_ident(table)}"
 
 
-def discover_raw_files(raw_dir: Path) -> list[tuple[Path, str]]:
-    """The raw files of a directory as (path, table), sorted by file name.
+def table_for_file_name(name: str) -> str | None:
+    """The raw table a file of this name loads into, or None when it matches none."""
+    lower = name.lower()
+    if not lower.endswith(FILE_SUFFIXES):
+        return None
+    for prefix, table in FILE_PREFIXES.items():
+        if lower.startswith(prefix):
+            return table
+    return None
+
+
+def discover_raw_files(raw_dir: Path) -> tuple[list[tuple[Path, str]], list[str]]:
+    """The raw files of a directory as (path, table), sorted by file name, and one line
+    per entry that will not be loaded, saying why.
 
     Raises WarehouseError when the directory is missing or holds no raw file.
     """
     if not raw_dir.is_dir():
         raise WarehouseError(f"raw directory {raw_dir} does not exist")
     found = []
+    not_loaded = []
     for path in sorted(raw_dir.iterdir(), key=lambda p: p.name):
-        name = path.name.lower()
-        if not path.is_file() or not name.endswith(FILE_SUFFIXES):
+        if path.is_dir():
+            not_loaded.append(
+                f"{path.name}/: a subfolder (only files directly in {raw_dir} are read)"
+            )
             continue
-        for prefix, table in FILE_PREFIXES.items():
-            if name.startswith(prefix):
-                found.append((path, table))
-                break
+        table = table_for_file_name(path.name) if path.is_file() else None
+        if table is None:
+            not_loaded.append(
+                f"{path.name}: name matches no raw table (event*, feature*, user*, "
+                "organisation*; .csv or .csv.gz)"
+            )
+            continue
+        found.append((path, table))
     if not found:
         raise WarehouseError(
             f"no raw files in {raw_dir} (expected event*.csv, feature*.csv, user*.csv, "
             "organisation*.csv, optionally .gz)"
         )
-    return found
+    return found, not_loaded
 
 
 def file_sha256(path: Path) -> str:
@@ -166,6 +202,8 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     for table, columns in TABLE_COLUMNS.items():
         typed = ", ".join(f"{quote_ident(column)} VARCHAR" for column in columns)
         con.execute(f"create table if not exists {raw_table(table)} ({typed}, {lineage})")
+    rejects = ", ".join(f"{quote_ident(name)} {kind}" for name, kind in LOAD_REJECTS_COLUMNS)
+    con.execute(f"create table if not exists {raw_table(LOAD_REJECTS_TABLE)} ({rejects})")
     con.execute(
         f"create table if not exists {raw_table(LOAD_LOG_TABLE)} ("
         "file_id BIGINT, table_name VARCHAR, file_name VARCHAR, content_sha256 VARCHAR, "
@@ -185,8 +223,14 @@ def prefer_zstd_compression(con: duckdb.DuckDBPyConnection) -> None:
         pass
 
 
-def load_file(con: duckdb.DuckDBPyConnection, raw_file: RawFile, file_id: int) -> int:
-    """Append one CSV file to its raw table; return its row count. Raises WarehouseError."""
+# DuckDB's read_csv keeps the lines it rejects in these temporary tables of the session.
+REJECTS_SCAN = "accurx_rejects_scan"
+REJECTS_ERRORS = "accurx_rejects_errors"
+
+
+def load_file(con: duckdb.DuckDBPyConnection, raw_file: RawFile, file_id: int) -> tuple[int, int]:
+    """Append one CSV file to its raw table and its malformed lines to the load rejects;
+    return (rows loaded, lines rejected). Raises WarehouseError."""
     header = read_header(raw_file.path)
     check_header(raw_file.path, raw_file.table, header)
     # Positional names keep odd header spellings out of SQL; every column is text.
@@ -203,18 +247,37 @@ def load_file(con: duckdb.DuckDBPyConnection, raw_file: RawFile, file_id: int) -
         "ordinality "
         f"from read_csv({quote_literal(str(raw_file.path))}, header = true, "
         f"auto_detect = false, columns = {columns_struct}, delim = ',', quote = '\"', "
-        "escape = '\"', strict_mode = true, null_padding = false, compression = 'auto') "
+        "escape = '\"', strict_mode = true, null_padding = false, compression = 'auto', "
+        f"store_rejects = true, rejects_scan = {quote_literal(REJECTS_SCAN)}, "
+        f"rejects_table = {quote_literal(REJECTS_ERRORS)}) "
         "with ordinality"
     )
     try:
         (row_count,) = con.execute(sql).fetchone()
     except duckdb.Error as exc:
         raise WarehouseError(csv_error_message(raw_file.path, exc)) from exc
+    rejected = keep_rejected_lines(con, raw_file, file_id)
     con.execute(
         f"insert into {raw_table(LOAD_LOG_TABLE)} values (?, ?, ?, ?, ?, current_localtimestamp())",
         [file_id, raw_file.table, raw_file.path.name, raw_file.sha256, row_count],
     )
-    return int(row_count)
+    return int(row_count), rejected
+
+
+def keep_rejected_lines(con: duckdb.DuckDBPyConnection, raw_file: RawFile, file_id: int) -> int:
+    """Move the lines read_csv rejected from its session tables into 01_RAW._LOAD_REJECTS,
+    one row per line (a line with several errors names them all); return how many."""
+    columns = ", ".join(quote_ident(name) for name, _ in LOAD_REJECTS_COLUMNS)
+    (rejected,) = con.execute(
+        f"insert into {raw_table(LOAD_REJECTS_TABLE)} ({columns}) "
+        "select ?, ?, line, min(csv_line), string_agg(distinct error_type || ': ' || "
+        "error_message, '; ' order by error_type || ': ' || error_message), ? "
+        f"from {REJECTS_ERRORS} group by line order by line",
+        [raw_file.table, raw_file.path.name, file_id],
+    ).fetchone()
+    con.execute(f"delete from {REJECTS_ERRORS}")
+    con.execute(f"delete from {REJECTS_SCAN}")
+    return int(rejected)
 
 
 def load(raw_dir: Path, db_path: Path) -> dict[str, int]:
@@ -222,14 +285,16 @@ def load(raw_dir: Path, db_path: Path) -> dict[str, int]:
 
     Raises WarehouseError (nothing changed in `db_path`) when any file cannot be read.
     """
-    files = [RawFile(path, table, file_sha256(path)) for path, table in discover_raw_files(raw_dir)]
+    found, not_loaded = discover_raw_files(raw_dir)
+    for line in not_loaded:
+        print(f"not loaded: {line}")
+    files = [RawFile(path, table, file_sha256(path)) for path, table in found]
+    db_path = live_warehouse_path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     loaded_rows = {table: 0 for table in TABLE_COLUMNS}
     with exclusive_stage(db_path) as stage:
         if db_path.exists():
-            shutil.copyfile(db_path, stage)
-            if wal_path(db_path).exists():
-                shutil.copyfile(wal_path(db_path), wal_path(stage))
+            copy_live_to_stage(db_path, stage)
         try:
             con = duckdb.connect(str(stage))
         except duckdb.Error as exc:
@@ -248,7 +313,7 @@ def load(raw_dir: Path, db_path: Path) -> dict[str, int]:
                         f"{known[raw_file.sha256]}, already loaded"
                     )
                     continue
-                rows = load_file(con, raw_file, next_id)
+                rows, rejected = load_file(con, raw_file, next_id)
                 known[raw_file.sha256] = raw_file.path.name
                 next_id += 1
                 changed = True
@@ -256,6 +321,11 @@ def load(raw_dir: Path, db_path: Path) -> dict[str, int]:
                 print(
                     f"loaded {raw_file.path.name}: {rows:,} rows into {RAW_SCHEMA}.{raw_file.table}"
                 )
+                if rejected:
+                    print(
+                        f"quarantined {rejected:,} malformed line(s) of {raw_file.path.name} "
+                        f"into {RAW_SCHEMA}.{LOAD_REJECTS_TABLE} (reason malformed_csv_line)"
+                    )
             con.execute("checkpoint")
         except BaseException:
             con.close()

@@ -176,6 +176,42 @@ def compile_for_snowflake(
     return target_path / "compiled"
 
 
+# The masking post-hooks' statements of every model listed in var masked_columns, rendered
+# for each model's relation as the hook renders them for `this` (warehouse/macros/
+# masking_policies.sql). Hooks run only during a build, so `compile` never writes them.
+MASKING_STATEMENTS_INLINE = """
+{%- for name in var('masked_columns') -%}
+{%- set node = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+    | selectattr('name', 'equalto', name) | first -%}
+{%- set relation = api.Relation.create(database=node.database, schema=node.schema,
+    identifier=node.alias, quote_policy={'database': false, 'schema': true, 'identifier': false}) -%}
+{%- for statement in masking_policy_statements(relation, name, node.config.materialized) %}
+{{ statement }};
+{%- endfor -%}
+{%- endfor -%}
+"""
+
+
+def compile_masking_statements(
+    work_dir: Path, project_dir: Path = PROJECT_DIR, timeout: int = 600
+) -> list[str]:
+    """The ALTER ... SET MASKING POLICY statements the snowflake build's post-hooks run.
+
+    Compiled like `compile_for_snowflake` (no connection). Raises SnowflakeCheckError.
+    """
+    env = dbt_environment(
+        SNOWFLAKE_ACCOUNT="compile-check-no-account", SNOWFLAKE_USER="compile-check",
+        SNOWFLAKE_CONNECT_RETRIES="0",
+    )  # fmt: skip
+    proc = run_dbt(
+        ["--quiet", "compile", "--no-populate-cache", "--no-introspect",
+         "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
+         "--inline", MASKING_STATEMENTS_INLINE],
+        env, timeout, project_dir,
+    )  # fmt: skip
+    return [line.strip().rstrip(";") for line in proc.stdout.splitlines() if line.strip()]
+
+
 def compiled_sql_files(compiled_dir: Path) -> list[Path]:
     return sorted(compiled_dir.rglob("*.sql"))
 

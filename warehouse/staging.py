@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,6 +43,30 @@ def remove_database_file(db_path: Path) -> None:
     for path in (db_path, wal_path(db_path)):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+
+
+def live_warehouse_path(db_path: Path) -> Path:
+    """The real file behind `db_path` (symlinks resolved): the one path `load` and `build`
+    lock, stage beside and swap, however the warehouse was named on the command line."""
+    return db_path.resolve()
+
+
+def copy_live_to_stage(live_path: Path, stage: Path) -> None:
+    """Start the staged warehouse as a byte copy of the live file (and its WAL, if any).
+
+    Raises WarehouseError when a copy fails (a full disk, say), after removing the
+    partial staging file.
+    """
+    try:
+        shutil.copyfile(live_path, stage)
+        if wal_path(live_path).exists():
+            shutil.copyfile(wal_path(live_path), wal_path(stage))
+    except OSError as exc:
+        remove_database_file(stage)
+        reason = exc.strerror or type(exc).__name__
+        raise WarehouseError(
+            f"cannot copy {live_path} to the staging folder {stage.parent}: {reason}"
+        ) from exc
 
 
 @contextlib.contextmanager

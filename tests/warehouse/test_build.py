@@ -156,3 +156,60 @@ def test_concurrent_build_of_the_same_warehouse_is_refused(live_copy: Path):
         result = run_build(live_copy)
     assert result.returncode == 1
     assert "another load or build" in result.stderr
+
+
+def test_malformed_csv_lines_reach_quarantine_and_data_quality_without_personal_data(
+    live_copy: Path, tmp_path: Path
+):
+    """A broken line no longer holds back the load; the build quarantines it as
+    malformed_csv_line (file, line, text), counts it in data_quality, and no e-mail
+    address or name of a USER line or record reaches the presentation layer."""
+    with duckdb.connect(str(live_copy), read_only=True) as con:
+        before = {row[0]: row for row in data_quality(con)}
+    raw_dir = tmp_path / "more_raw"
+    raw_dir.mkdir()
+    (raw_dir / "event_zz_broken.csv").write_text(
+        "EVENT_NAME,EVENT_TIMESTAMP,PAYLOAD\nLogin,2026-01-05 08:00:00,x,extra column\n"
+    )
+    (raw_dir / "user_zz_broken.csv").write_text(
+        "EXPORT_DATE,FILENAME,FILE_ROW_NO,FILE_LOADED_DAY,PAYLOAD\n"
+        '2026-01-05,u.csv,1,2026-01-05,"{""userId"":1,""email"":""ann.lee@example.org"",'
+        '""firstName"":""Annabel"",""lastName"":""Leeworth""}",oops\n'
+    )
+    load = subprocess.run(
+        [sys.executable, "-m", "warehouse", "load", str(raw_dir), "--db", str(live_copy)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert load.returncode == 0, load.stderr
+
+    result = run_build(live_copy)
+
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    with duckdb.connect(str(live_copy), read_only=True) as con:
+        after = {row[0]: row for row in data_quality(con)}
+        malformed = con.execute(
+            'select source_table, source_file, source_row, raw_record from "04_PRESENTATION".quarantine '
+            "where reason = 'malformed_csv_line' order by source_table"
+        ).fetchall()
+        leaked = con.execute(
+            'select count(*) from "04_PRESENTATION".quarantine where raw_record like ? '
+            "or raw_record like ? or raw_record like ?",
+            ["%ann.lee@example.org%", "%Annabel%", "%Leeworth%"],
+        ).fetchone()[0]
+        demo_emails = con.execute(
+            """select count(*) from "04_PRESENTATION".quarantine
+               where regexp_matches(raw_record, '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+')"""
+        ).fetchone()[0]
+    assert [row[:3] for row in malformed] == [
+        ("EVENT", "event_zz_broken.csv", 2),
+        ("USER", "user_zz_broken.csv", 2),
+    ]
+    assert malformed[0][3] == "Login,2026-01-05 08:00:00,x,extra column"
+    assert '""email"":""***REDACTED***""' in malformed[1][3]
+    assert leaked == 0
+    assert demo_emails == 0
+    for table in ("EVENT", "USER"):
+        _, raw, modeled, duplicates, quarantined = after[table]
+        assert raw == before[table][1] + 1
+        assert quarantined == before[table][4] + 1
+        assert (modeled, duplicates) == before[table][2:4]

@@ -7,8 +7,12 @@ status and message); contents through a read-only DuckDB connection.
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import hashlib
+import os
+import resource
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -34,10 +38,10 @@ USER_CSV = (
 )
 
 
-def run_load(raw_dir: Path, db_path: Path) -> subprocess.CompletedProcess:
+def run_load(raw_dir: Path, db_path: Path, **popen) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "warehouse", "load", str(raw_dir), "--db", str(db_path)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False,
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False, **popen,
     )  # fmt: skip
 
 
@@ -136,16 +140,10 @@ def test_gzip_files_are_read(raw_dir: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "line", "reason"),
     [
-        (
-            EVENT_HEADER + "Login,2026-01-05 08:00:00,x\n" + 'Login,2026-01-05,"{""a"":1\n',
-            3,
-            "quote",
-        ),
-        (EVENT_HEADER + "Login,2026-01-05 08:00:00,x\nLogin,2026-01-05,x,extra\n", 3, "Columns"),
         ("EVENT_NAME,PAYLOAD\nLogin,x\n", 1, "EVENT_TIMESTAMP"),
         ("", 1, "header"),
     ],
-    ids=["unterminated-quote", "too-many-columns", "missing-column", "empty-file"],
+    ids=["missing-column", "empty-file"],
 )
 def test_unreadable_file_fails_naming_file_and_line(
     raw_dir: Path, tmp_path: Path, content: str, line: int, reason: str
@@ -183,3 +181,98 @@ def test_missing_raw_directory_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "does not exist" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_malformed_lines_are_quarantined_and_the_rest_of_the_file_loads(
+    raw_dir: Path, tmp_path: Path
+) -> None:
+    """A line that is not a CSV record of the file's columns no longer aborts the load:
+    it is kept with its file, line number and text, and the good lines around it load."""
+    (raw_dir / "event_2026-04.csv").write_text(
+        EVENT_HEADER
+        + "Login,2026-04-01 08:00:00,x\n"
+        + "Login,2026-04-01,x,extra\n"  # line 3: too many columns
+        + "Login,2026-04-02 08:00:00,y\n"
+        + 'Login,2026-04-03,"{""a"":1\n'  # line 5: unterminated quote, to the end
+    )
+    db_path = tmp_path / "accurx.duckdb"
+    result = run_load(raw_dir, db_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "quarantined 2 malformed line(s) of event_2026-04.csv" in result.stdout
+    assert ("Login", "2026-04-02 08:00:00", "event_2026-04.csv") in raw_rows(
+        db_path, "EVENT", "EVENT_NAME, EVENT_TIMESTAMP, _SOURCE_FILE"
+    )
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        rejects = con.execute(
+            "select SOURCE_TABLE, SOURCE_FILE, LINE_NUMBER, CSV_LINE, ERROR "
+            'from "01_RAW"."_LOAD_REJECTS" order by LINE_NUMBER'
+        ).fetchall()
+    assert [row[:4] for row in rejects] == [
+        ("EVENT", "event_2026-04.csv", 3, "Login,2026-04-01,x,extra"),
+        ("EVENT", "event_2026-04.csv", 5, 'Login,2026-04-03,"{""a"":1\n'),
+    ]
+    assert "TOO MANY COLUMNS" in rejects[0][4]
+    assert "quote" in rejects[1][4]
+
+
+def test_entries_that_are_not_loaded_are_listed(raw_dir: Path, tmp_path: Path) -> None:
+    (raw_dir / "archive").mkdir()
+    (raw_dir / "archive" / "event_2025-12.csv").write_text(GOOD_EVENTS)
+    (raw_dir / "events.txt").write_text(GOOD_EVENTS)
+    (raw_dir / "usage_2026-01.csv").write_text(GOOD_EVENTS)
+
+    result = run_load(raw_dir, tmp_path / "accurx.duckdb")
+
+    assert result.returncode == 0, result.stderr
+    not_loaded = sorted(
+        line.split(":")[1].strip()
+        for line in result.stdout.splitlines()
+        if line.startswith("not loaded:")
+    )
+    assert not_loaded == ["archive/", "events.txt", "manifest.json", "usage_2026-01.csv"]
+    assert "subfolder" in result.stdout
+    assert len(raw_rows(tmp_path / "accurx.duckdb", "EVENT")) == 2  # the archive is not read
+
+
+def test_load_through_a_symlink_takes_the_lock_build_takes(raw_dir: Path, tmp_path: Path) -> None:
+    """`build` locks the real file behind a symlink; `load` must take that same lock."""
+    real = tmp_path / "real" / "accurx.duckdb"
+    real.parent.mkdir()
+    assert run_load(raw_dir, real).returncode == 0
+    link = tmp_path / "current.duckdb"
+    link.symlink_to(real)
+    lock_path = real.parent / ".build" / f"{real.name}.lock"
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running build holds it
+        (raw_dir / "event_2026-02.csv").write_text(GOOD_EVENTS.replace("m1", "m9"))
+        result = run_load(raw_dir, link)
+    assert result.returncode == 1
+    assert "another load or build" in result.stderr
+    assert link.is_symlink()
+
+
+def limit_file_size(max_bytes: int):
+    """preexec_fn: writes past `max_bytes` fail (EFBIG) as on a full disk, without a signal."""
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
+
+    return limit
+
+
+def test_failed_copy_is_one_line_and_leaves_no_partial_stage(raw_dir: Path, tmp_path: Path) -> None:
+    db_path = tmp_path / "accurx.duckdb"
+    assert run_load(raw_dir, db_path).returncode == 0
+    before = file_digest(db_path)
+    (raw_dir / "event_2026-02.csv").write_text(GOOD_EVENTS.replace("m1", "m9"))
+
+    result = run_load(raw_dir, db_path, preexec_fn=limit_file_size(os.path.getsize(db_path) // 2))
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot copy"), result.stderr
+    assert not (tmp_path / ".build" / db_path.name).exists()
+    assert file_digest(db_path) == before

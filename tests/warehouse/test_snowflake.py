@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import sqlglot
+import yaml
 from snowflake.connector.errors import ProgrammingError
 from sqlglot import exp
 
@@ -38,6 +39,7 @@ from warehouse.snowflake_check import (
     check_compiled_sql,
     compare_presentation_views,
     compile_for_snowflake,
+    compile_masking_statements,
     compiled_sql_files,
     fakesnow_with_shims,
     presentation_views_on_fakesnow,
@@ -45,7 +47,8 @@ from warehouse.snowflake_check import (
 
 pytestmark = pytest.mark.snowflake
 
-SNOWFLAKE_SQL_DIR = Path(__file__).resolve().parents[2] / "warehouse" / "snowflake"
+PROJECT_DIR = Path(__file__).resolve().parents[2] / "warehouse"
+SNOWFLAKE_SQL_DIR = PROJECT_DIR / "snowflake"
 SETUP_FILES = ("01_setup.sql", "02_masking.sql", "03_dashboard_user.sql")
 # Statement kinds sqlglot 30 does not model: it tokenises them and keeps them as an
 # opaque exp.Command, so only their tokens are checked. Checked by hand against
@@ -71,12 +74,12 @@ BY_DESIGN_DIFFERENCES = {
 # Column names that carry a user's name or e-mail address wherever they appear, and
 # the raw-payload columns of relations built from USER rows.
 PII_COLUMNS = {"email", "first_name", "last_name"}
-RAW_PAYLOAD_COLUMNS = {"payload_text", "raw_record"}
-USER_DERIVED_RELATION = re.compile(r"user|quarantine", re.IGNORECASE)
+RAW_PAYLOAD_COLUMNS = {"payload_text", "raw_record", "csv_line"}
+USER_DERIVED_RELATION = re.compile(r"user|quarantine|load_rejects", re.IGNORECASE)
 MASKING_ATTACHMENT = re.compile(
-    r'ALTER\s+(?:VIEW|TABLE)\s+ACCURX\."(?P<schema>\w+)"\.(?P<relation>\w+)\s+'
+    r'ALTER\s+(?P<kind>VIEW|TABLE)\s+ACCURX\."(?P<schema>\w+)"\.(?P<relation>\w+)\s+'
     r"MODIFY\s+COLUMN\s+(?P<column>\w+)\s+SET\s+MASKING\s+POLICY\s+(?P<policy>[\w.]+)"
-    r"(?:\s+USING\s*\((?P<using>[^)]*)\))?",
+    r"(?:\s+USING\s*\((?P<using>[^)]*)\))?(?P<force>\s+FORCE)?$",
     re.IGNORECASE,
 )
 
@@ -234,10 +237,10 @@ def test_shims_follow_snowflake_semantics():
     )  # fmt: skip
 
 
-def test_fakesnow_answers_masking_attachments_without_running_them():
+def test_fakesnow_answers_masking_attachments_without_running_them(masking_statements):
     """A post-hook attaching a masking policy must not break the fakesnow build."""
     cursor = fakesnow_with_shims().connect(DATABASE).cursor()
-    for match in masking_attachments():
+    for match in masking_attachments(masking_statements):
         cursor.execute(f'{match.group(0)}\n/* {{"app": "dbt"}} */')
         assert cursor.fetchall() == [("Statement executed successfully.",)]
 
@@ -325,26 +328,64 @@ def built_columns(db_path: Path) -> set[tuple[str, str, str]]:
     return {(s.upper(), t.upper(), c.upper()) for s, t, c in rows}
 
 
-def masking_attachments() -> list[re.Match]:
-    return list(MASKING_ATTACHMENT.finditer((SNOWFLAKE_SQL_DIR / "02_masking.sql").read_text()))
+@pytest.fixture(scope="module")
+def masking_statements(tmp_path_factory) -> list[str]:
+    """The statements the snowflake build's masking post-hooks run, compiled."""
+    return compile_masking_statements(tmp_path_factory.mktemp("masking-compile"))
 
 
-def test_masking_attachments_name_existing_columns(demo_warehouse):
+def masking_attachments(statements: list[str]) -> list[re.Match]:
+    matches = [MASKING_ATTACHMENT.match(statement) for statement in statements]
+    assert all(matches), f"not a masking attachment: {statements}"
+    return matches
+
+
+def test_masking_post_hook_runs_for_every_model():
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    hooks = project["models"]["accurx"]["+post-hook"]
+    assert any("attach_masking_policies()" in hook for hook in hooks)
+
+
+def test_masking_statements_are_snowflake_sql_for_each_listed_column(masking_statements):
+    """Compiled post-hook SQL: one ALTER per listed column, schema quoted, the policy in
+    ACCURX.GOVERNANCE, the conditional policy USING the row's source table, FORCE."""
+    listed = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]["masked_columns"]
+    attachments = masking_attachments(masking_statements)
+    assert len(attachments) == sum(len(columns) for columns in listed.values())
+    for statement in masking_statements:
+        parsed = sqlglot.parse_one(statement, read="snowflake")
+        assert parsed is not None
+        assert check_compiled_sql(statement) == [], statement
+    by_relation = {(m["relation"].lower(), m["column"].upper()): m for m in attachments}
+    for model, columns in listed.items():
+        for item in columns:
+            match = by_relation[(model, item["column"])]
+            assert match["policy"].upper() == f"ACCURX.GOVERNANCE.{item['policy']}"
+            assert match["force"]
+            using = [c.strip().upper() for c in (match["using"] or "").split(",") if c.strip()]
+            assert using == [c.upper() for c in item.get("using", [])]
+    quarantine = by_relation[("quarantine", "RAW_RECORD")]
+    assert (quarantine["kind"].upper(), quarantine["schema"]) == ("VIEW", "04_PRESENTATION")
+    assert quarantine["policy"].upper().endswith("PII_RAW_RECORD_MASK")
+    assert "SOURCE_TABLE" in quarantine["using"].upper()
+
+
+def test_masking_attachments_name_existing_columns(demo_warehouse, masking_statements):
     columns = built_columns(demo_warehouse.db_path)
-    attachments = masking_attachments()
+    attachments = masking_attachments(masking_statements)
     assert attachments
     for match in attachments:
         key = (match["schema"].upper(), match["relation"].upper(), match["column"].upper())
-        assert key in columns, f"02_masking.sql masks {key}, which the models do not build"
+        assert key in columns, f"var masked_columns masks {key}, which the models do not build"
         for using in (match["using"] or "").split(","):
             if using.strip():
                 assert (key[0], key[1], using.strip().upper()) in columns
 
 
-def test_every_name_and_email_column_is_masked(demo_warehouse):
+def test_every_name_and_email_column_is_masked(demo_warehouse, masking_statements):
     masked = {
         (m["schema"].upper(), m["relation"].upper(), m["column"].upper())
-        for m in masking_attachments()
+        for m in masking_attachments(masking_statements)
     }
     needing_a_mask = {
         (schema, relation, column)
@@ -352,5 +393,36 @@ def test_every_name_and_email_column_is_masked(demo_warehouse):
         if column.lower() in PII_COLUMNS
         or (column.lower() in RAW_PAYLOAD_COLUMNS and USER_DERIVED_RELATION.search(relation))
     }
-    assert needing_a_mask, "the models no longer expose user attributes: revisit 02_masking.sql"
+    assert needing_a_mask, "the models no longer expose user attributes: revisit var masked_columns"
     assert needing_a_mask <= masked, f"unmasked: {sorted(needing_a_mask - masked)}"
+
+
+def test_snowflake_redaction_patterns_mean_what_duckdbs_do(compiled_dir):
+    """The quarantine's redaction on Snowflake: its string literals (where a backslash is
+    an escape) must decode to the patterns that redact on DuckDB. Applied here with
+    DuckDB's regex engine to text in both spellings; Snowflake's own POSIX engine is
+    not available without an account."""
+    (compiled,) = [
+        path for path in compiled_sql_files(compiled_dir) if path.stem == "fct_quarantine"
+    ]
+    calls = [
+        node
+        for node in sqlglot.parse_one(compiled.read_text(), read="snowflake").find_all(
+            exp.RegexpReplace
+        )
+    ]
+    assert len(calls) == 2
+    text = (
+        '{"userId":7,"email":"ann@example.org","firstName":"Jo \\"J\\" Ann","role":"GP"},'
+        '"{""lastName"":""Lee, Jr"",""applicationUserId"":""a-1"",""status"":""Active""}"'
+    )
+    con = duckdb.connect()
+    for call in reversed(calls):  # the inner call (JSON spelling) runs first
+        pattern, replacement = call.expression.this, call.args["replacement"].this
+        text = con.execute(
+            "select regexp_replace(?, ?, ?, 'gi')", [text, pattern, replacement]
+        ).fetchall()[0][0]
+    assert text == (
+        '{"userId":7,"email":"***REDACTED***","firstName":"***REDACTED***","role":"GP"},'
+        '"{""lastName"":""***REDACTED***"",""applicationUserId"":""***REDACTED***"",""status"":""Active""}"'
+    )

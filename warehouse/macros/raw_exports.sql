@@ -30,14 +30,17 @@
 {%- endmacro %}
 
 
-{# The raw record of a quarantined export row (null for the others). #}
-{% macro quarantined_export_record() -%}
+{#
+    The raw record of a quarantined export row (null for the others); `payload_text` is
+    the expression standing for PAYLOAD (USER rows pass it through redact_personal_keys).
+#}
+{% macro quarantined_export_record(payload_text='payload_text') -%}
     {{ quarantined_raw_record([
         ('EXPORT_DATE', 'export_date_text'),
         ('FILENAME', 'filename'),
         ('FILE_ROW_NO', 'file_row_no_text'),
         ('FILE_LOADED_DAY', 'file_loaded_day_text'),
-        ('PAYLOAD', 'payload_text'),
+        ('PAYLOAD', payload_text),
     ]) }}
 {%- endmacro %}
 

@@ -1,13 +1,12 @@
 -- Dynamic masking of user names and e-mail addresses. Run after 01_setup.sql.
 --
 -- The models unpack no personal key of the USER payload (email, firstName, lastName),
--- but the raw payload itself travels on as text, names and addresses included. Where
--- (checked against the models by tests/warehouse/test_snowflake.py):
---   02_CLEAN.STG_RAW__USER_EXPORTS        PAYLOAD_TEXT (the raw USER payload)
---   03_MODEL.INT_USER_EXPORTS__CLASSIFIED RAW_RECORD (the raw USER row, as JSON text)
---   03_MODEL.FCT_QUARANTINE               RAW_RECORD of rows with SOURCE_TABLE = 'USER'
---   04_PRESENTATION.QUARANTINE            RAW_RECORD of rows with SOURCE_TABLE = 'USER'
--- A column named EMAIL, FIRST_NAME or LAST_NAME added to a model must be added here.
+-- but the raw payload travels on as text in 02_CLEAN (STG_RAW__USER_EXPORTS.PAYLOAD_TEXT,
+-- STG_RAW__LOAD_REJECTS.CSV_LINE). From 03_MODEL on, the quarantine's raw records have
+-- the values of personal keys redacted by the models (warehouse/macros/personal_data.sql),
+-- so no name or address reaches 04_PRESENTATION even unmasked; the masks below are the
+-- second line of defence. Which column gets which policy: the dbt var masked_columns
+-- (warehouse/dbt_project.yml), checked against the models by tests/warehouse/test_snowflake.py.
 -- Event and feature rows carry ids only, so quarantined EVENT/FEATURE records stay
 -- readable on the dashboard's data quality page.
 --
@@ -53,18 +52,10 @@ GRANT USAGE ON SCHEMA ACCURX.GOVERNANCE TO ROLE ACCURX_TRANSFORMER;
 GRANT APPLY ON MASKING POLICY ACCURX.GOVERNANCE.PII_TEXT_MASK TO ROLE ACCURX_TRANSFORMER;
 GRANT APPLY ON MASKING POLICY ACCURX.GOVERNANCE.PII_RAW_RECORD_MASK TO ROLE ACCURX_TRANSFORMER;
 
--- 2. Attachments. dbt replaces these views and tables on every build, which drops their
--- policies, so this section runs (as the transformer, which owns them) after every
--- `dbt build` until the models attach the policies themselves in a post-hook.
-USE ROLE ACCURX_TRANSFORMER;
-
-ALTER VIEW ACCURX."02_CLEAN".STG_RAW__USER_EXPORTS
-    MODIFY COLUMN PAYLOAD_TEXT SET MASKING POLICY ACCURX.GOVERNANCE.PII_TEXT_MASK;
-ALTER TABLE ACCURX."03_MODEL".INT_USER_EXPORTS__CLASSIFIED
-    MODIFY COLUMN RAW_RECORD SET MASKING POLICY ACCURX.GOVERNANCE.PII_TEXT_MASK;
-ALTER TABLE ACCURX."03_MODEL".FCT_QUARANTINE
-    MODIFY COLUMN RAW_RECORD SET MASKING POLICY ACCURX.GOVERNANCE.PII_RAW_RECORD_MASK
-    USING (RAW_RECORD, SOURCE_TABLE);
-ALTER VIEW ACCURX."04_PRESENTATION".QUARANTINE
-    MODIFY COLUMN RAW_RECORD SET MASKING POLICY ACCURX.GOVERNANCE.PII_RAW_RECORD_MASK
-    USING (RAW_RECORD, SOURCE_TABLE);
+-- 2. Attachments: made by the build itself. dbt replaces the views and tables on every
+-- build, which drops their policies, so each model listed in the dbt var masked_columns
+-- (warehouse/dbt_project.yml, the one list of masked columns) re-attaches its policies
+-- in a post-hook right after it is built (warehouse/macros/masking_policies.sql), and
+-- `python -m warehouse build --target snowflake` then checks POLICY_REFERENCES and fails
+-- when a listed column, or a column of "04_PRESENTATION" named like personal data, is
+-- unmasked (warehouse/masking.py). Nothing here to re-run after a build.

@@ -1,5 +1,6 @@
 -- Nothing is silently dropped: every raw EVENT, FEATURE and USER row is classified
--- (compares the raw tables' row counts with data_quality's raw_rows).
+-- (compares the raw tables' row counts, plus the lines the load could not read as CSV,
+-- with data_quality's raw_rows).
 
 with data_quality as (
 
@@ -7,13 +8,25 @@ with data_quality as (
 
 ),
 
-raw_counts as (
+raw_tables as (
 
     select 'EVENT' as source_table, count(*) as raw_rows from {{ source('raw', 'EVENT') }}
     union all
     select 'FEATURE' as source_table, count(*) as raw_rows from {{ source('raw', 'FEATURE') }}
     union all
     select 'USER' as source_table, count(*) as raw_rows from {{ source('raw', 'USER') }}
+    union all
+    select SOURCE_TABLE as source_table, count(*) as raw_rows from {{ source('raw', '_LOAD_REJECTS') }}
+    where SOURCE_TABLE in ('EVENT', 'FEATURE', 'USER')
+    group by SOURCE_TABLE
+
+),
+
+raw_counts as (
+
+    select source_table, sum(raw_rows) as raw_rows
+    from raw_tables
+    group by source_table
 
 ),
 

@@ -1,4 +1,7 @@
-{# Per raw table: raw rows = modeled rows + duplicate rows + quarantined rows (tested). #}
+{#
+    Per raw table: raw rows = modeled rows + duplicate rows + quarantined rows (tested).
+    A line the load could not read as CSV counts as a raw row and a quarantined one.
+#}
 
 with events as (
 
@@ -15,6 +18,20 @@ feature_exports as (
 user_exports as (
 
     select * from {{ ref('int_user_exports__classified') }}
+
+),
+
+load_rejects as (
+
+    select * from {{ ref('stg_raw__load_rejects') }}
+
+),
+
+rejected_per_table as (
+
+    select source_table, count(*) as rejected_lines
+    from load_rejects
+    group by source_table
 
 ),
 
@@ -36,12 +53,17 @@ unioned as (
 final as (
 
     select
-        cast(source_table as {{ dbt.type_string() }}) as source_table,
-        cast(raw_rows as {{ dbt.type_bigint() }}) as raw_rows,
-        cast(coalesce(modeled_rows, 0) as {{ dbt.type_bigint() }}) as modeled_rows,
-        cast(coalesce(duplicate_rows, 0) as {{ dbt.type_bigint() }}) as duplicate_rows,
-        cast(coalesce(quarantined_rows, 0) as {{ dbt.type_bigint() }}) as quarantined_rows
+        cast(unioned.source_table as {{ dbt.type_string() }}) as source_table,
+        cast(unioned.raw_rows + coalesce(rejected_per_table.rejected_lines, 0) as {{ dbt.type_bigint() }}) as raw_rows,
+        cast(coalesce(unioned.modeled_rows, 0) as {{ dbt.type_bigint() }}) as modeled_rows,
+        cast(coalesce(unioned.duplicate_rows, 0) as {{ dbt.type_bigint() }}) as duplicate_rows,
+        cast(
+            coalesce(unioned.quarantined_rows, 0) + coalesce(rejected_per_table.rejected_lines, 0)
+            as {{ dbt.type_bigint() }}
+        ) as quarantined_rows
     from unioned
+    left join rejected_per_table
+        on unioned.source_table = rejected_per_table.source_table
 
 )
 

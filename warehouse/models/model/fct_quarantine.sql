@@ -1,4 +1,9 @@
-{# Every quarantined raw row with its reason and its raw record (JSON text of the raw columns). #}
+{#
+    Every quarantined raw row with its reason and its raw record (JSON text of the raw
+    columns), and every line the load could not read as CSV (reason malformed_csv_line,
+    the line's text as record, its line number as source_row). Personal keys are
+    redacted from both: this table feeds the quarantine presentation view.
+#}
 
 with events as (
 
@@ -15,6 +20,12 @@ feature_exports as (
 user_exports as (
 
     select * from {{ ref('int_user_exports__classified') }}
+
+),
+
+load_rejects as (
+
+    select * from {{ ref('stg_raw__load_rejects') }}
 
 ),
 
@@ -35,6 +46,16 @@ unioned as (
     select 'USER' as source_table, quarantine_reason as reason, raw_record, source_file, source_row
     from user_exports
     where quarantine_reason is not null
+
+    union all
+
+    select
+        source_table,
+        'malformed_csv_line' as reason,
+        {{ redact_personal_keys('csv_line') }} as raw_record,
+        source_file,
+        line_number as source_row
+    from load_rejects
 
 ),
 

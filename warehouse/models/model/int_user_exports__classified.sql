@@ -22,9 +22,10 @@ recorded as (
 
     -- The raw record only for quarantined rows; the wide raw text goes no further
     -- (carrying it through the dedup's window would cost more than everything else).
+    -- Names and e-mail addresses are redacted: this record reaches the quarantine view.
     select
         *,
-        {{ quarantined_export_record() }} as raw_record
+        {{ quarantined_export_record(payload_text=redact_personal_keys('payload_text')) }} as raw_record
     from checked
 
 ),

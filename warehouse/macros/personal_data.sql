@@ -1,0 +1,42 @@
+{#
+    Personal data never reaches "04_PRESENTATION": the raw text a quarantined row carries
+    (a USER payload, a malformed CSV line) has the value of every personal key replaced
+    by ***REDACTED***. By pattern, not by parsing, because a quarantined payload or line
+    is often not valid JSON. Two spellings of a key are matched: JSON ("email":"a@b") and
+    the same JSON inside a CSV field, quotes doubled (""email"":""a@b""). A string
+    value that never closes is redacted to the end of the text. Keys match in any case.
+#}
+
+{% macro personal_keys() -%}
+    {{ return(['email', 'firstName', 'lastName', 'applicationUserId']) }}
+{%- endmacro %}
+
+{#- (pattern, replacement) pairs, applied in order; POSIX classes only, no backreference
+    in a pattern, so one text works for RE2 (DuckDB) and Snowflake's POSIX ERE. -#}
+{% macro personal_key_patterns() -%}
+    {%- set keys = personal_keys() | join('|') -%}
+    {{ return([
+        ('("(' ~ keys ~ ')"[[:space:]]*:[[:space:]]*)("(\\\\.|[^"\\\\])*"?|[^",}[:space:]]+)',
+         '\\1"***REDACTED***"'),
+        ('(""(' ~ keys ~ ')""[[:space:]]*:[[:space:]]*)(""(\\\\""|\\\\[^"]|[^"\\\\])*("")?|[^",}[:space:]]+)',
+         '\\1""***REDACTED***""'),
+    ]) }}
+{%- endmacro %}
+
+{% macro redact_personal_keys(text_expression) -%}
+    {%- set redacted = namespace(sql=text_expression) -%}
+    {%- for pattern, replacement in personal_key_patterns() -%}
+        {%- set redacted.sql = adapter.dispatch('regexp_replace_all')(redacted.sql, pattern, replacement) -%}
+    {%- endfor -%}
+    {{ redacted.sql }}
+{%- endmacro %}
+
+{# Every match of `pattern` in `text_sql`, case-insensitive, replaced. #}
+{% macro default__regexp_replace_all(text_sql, pattern, replacement) -%}
+    regexp_replace({{ text_sql }}, '{{ pattern | replace("'", "''") }}', '{{ replacement | replace("'", "''") }}', 'gi')
+{%- endmacro %}
+
+{#- Snowflake string literals treat a backslash as an escape: double each one. -#}
+{% macro snowflake__regexp_replace_all(text_sql, pattern, replacement) -%}
+    regexp_replace({{ text_sql }}, '{{ pattern | replace("\\", "\\\\") | replace("'", "''") }}', '{{ replacement | replace("\\", "\\\\") | replace("'", "''") }}', 1, 0, 'i')
+{%- endmacro %}

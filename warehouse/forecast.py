@@ -9,9 +9,14 @@ already decided. The accuracy arithmetic (MAE, WAPE, MASE, coverage) is SQL
 only produces the back-test's predictions.
 
 Why AutoETS without a season: one year of weekly data cannot learn a yearly season, and
-exponential smoothing (level, optionally a damped trend, chosen per series by AICc) is
-the standard model for short business series; it fits ~1,200 series in seconds without
-numba and gives analytic 80/95% intervals. Any exception fails the dbt model, so a failed
+exponential smoothing (error, trend and damping chosen per series by AICc) is the
+standard model for short business series; it needs no numba and gives analytic 80/95%
+intervals. Bank holidays are known in advance and close GP practices, so the model
+learns events per working day (weekdays that are not bank holidays, seed
+`bank_holidays`) and scales the forecast and its bounds back by each future week's
+working days; without that, every bank-holiday week is a surprise dip the model chases
+for weeks (README "Usage forecasts" has the measurements). The naive baseline stays the
+contract's: last week's events again. Any exception fails the dbt model, so a failed
 forecast fails the build and the previous warehouse keeps serving.
 """
 
@@ -59,19 +64,45 @@ def _single_trained_through(series: pd.DataFrame) -> dt.date:
     return pd.Timestamp(dates.iloc[0]).date()
 
 
-def fit_and_forecast(history: pd.DataFrame, horizon: int) -> pd.DataFrame:
-    """AutoETS and the naive forecast for every series of `history` (columns unique_id, ds,
-    y; weekly, Monday-dated, no gaps), `horizon` weeks ahead with 80/95% intervals.
+def working_day_share(week_starts: pd.Series, bank_holidays: set[dt.date]) -> np.ndarray:
+    """Per week: its weekdays that are not bank holidays, as a share of 5 (at least 1 day,
+    so that a week of holidays scales to a fifth rather than dividing by zero)."""
+    mondays = pd.to_datetime(week_starts).dt.date
+    working = [
+        sum(1 for day in range(5) if monday + dt.timedelta(days=day) not in bank_holidays)
+        for monday in mondays
+    ]
+    return np.maximum(np.array(working, dtype=float), 1.0) / 5.0
 
-    Returns statsforecast's frame: unique_id, ds, AutoETS, AutoETS-lo-80, ..., Naive, ...
+
+def fit_and_forecast(
+    history: pd.DataFrame, horizon: int, bank_holidays: set[dt.date]
+) -> pd.DataFrame:
+    """AutoETS (on events per working day) and the naive forecast (on events) for every
+    series of `history` (columns unique_id, ds, y; weekly, Monday-dated, no gaps),
+    `horizon` weeks ahead with 80/95% intervals.
+
+    Returns statsforecast's columns: unique_id, ds, AutoETS, AutoETS-lo-80, ..., naive,
+    naive-lo-80, ... with AutoETS's numbers already scaled back to events.
     Raises whatever statsforecast raises (a failed fit fails the build).
     """
     from statsforecast import StatsForecast
     from statsforecast.models import AutoETS, Naive
 
-    models = [AutoETS(season_length=1, alias=MODEL_NAME), Naive(alias=NAIVE_NAME)]
-    engine = StatsForecast(models=models, freq="W-MON", n_jobs=1)
-    return engine.forecast(df=history, h=horizon, level=list(LEVELS))
+    levels = list(LEVELS)
+    per_working_day = history.assign(
+        y=history["y"] / working_day_share(history["ds"], bank_holidays)
+    )
+    ets = StatsForecast(models=[AutoETS(season_length=1, alias=MODEL_NAME)], freq="W-MON")
+    predicted = ets.forecast(df=per_working_day, h=horizon, level=levels)
+    share = working_day_share(predicted["ds"], bank_holidays)
+    for column in predicted.columns:
+        if column.startswith(MODEL_NAME):
+            predicted[column] = predicted[column] * share
+    naive = StatsForecast(models=[Naive(alias=NAIVE_NAME)], freq="W-MON")
+    return predicted.merge(
+        naive.forecast(df=history, h=horizon, level=levels), on=["unique_id", "ds"]
+    )
 
 
 def _bounded(predictions: pd.DataFrame, model: str) -> pd.DataFrame:
@@ -86,10 +117,10 @@ def _bounded(predictions: pd.DataFrame, model: str) -> pd.DataFrame:
     return bounded
 
 
-def usage_forecast_weekly(series: pd.DataFrame) -> pd.DataFrame:
+def usage_forecast_weekly(series: pd.DataFrame, bank_holidays: set[dt.date]) -> pd.DataFrame:
     """The 12 weeks after trained_through for every series (the contract's columns).
 
-    `series`: int_usage_forecast_series. A series with fewer than MIN_HISTORY_WEEKS weeks
+    `series`: int_usage_forecast_series; `bank_holidays`: the seed's dates. A series with fewer than MIN_HISTORY_WEEKS weeks
     gets one row per future week with model 'insufficient_history' and null numbers.
     """
     trained_through = _single_trained_through(series)
@@ -102,7 +133,7 @@ def usage_forecast_weekly(series: pd.DataFrame) -> pd.DataFrame:
     parts = []
     if enough.any():
         history = series[series["unique_id"].isin(keys.loc[enough, "unique_id"])]
-        predictions = fit_and_forecast(_training_frame(history), HORIZON_WEEKS)
+        predictions = fit_and_forecast(_training_frame(history), HORIZON_WEEKS, bank_holidays)
         modelled = _bounded(predictions, MODEL_NAME).assign(model=MODEL_NAME)
         modelled["week_start"] = pd.to_datetime(modelled["ds"]).dt.date
         parts.append(modelled.merge(keys, on="unique_id"))
@@ -139,7 +170,7 @@ def backtest_origins(trained_through: dt.date) -> list[dt.date]:
     ]
 
 
-def usage_forecast_backtest(series: pd.DataFrame) -> pd.DataFrame:
+def usage_forecast_backtest(series: pd.DataFrame, bank_holidays: set[dt.date]) -> pd.DataFrame:
     """Rolling-origin predictions of AutoETS and of the naive forecast.
 
     From each origin, every series with at least MIN_HISTORY_WEEKS weeks before the origin
@@ -158,7 +189,9 @@ def usage_forecast_backtest(series: pd.DataFrame) -> pd.DataFrame:
         training = before[weeks_before >= MIN_HISTORY_WEEKS]
         if training.empty:
             continue
-        predictions = fit_and_forecast(_training_frame(training), BACKTEST_HORIZON_WEEKS)
+        predictions = fit_and_forecast(
+            _training_frame(training), BACKTEST_HORIZON_WEEKS, bank_holidays
+        )
         naive = _bounded(predictions, NAIVE_NAME)[["unique_id", "ds", "forecast"]]
         naive = naive.rename(columns={"forecast": "naive_forecast"})
         for model in (MODEL_NAME, NAIVE_NAME):
@@ -173,6 +206,11 @@ def usage_forecast_backtest(series: pd.DataFrame) -> pd.DataFrame:
     result = pd.concat(parts, ignore_index=True).merge(keys, on="unique_id")
     result["backend"] = BACKEND
     return _typed(result[BACKTEST_COLUMNS])
+
+
+def bank_holiday_dates(frame: pd.DataFrame) -> set[dt.date]:
+    """The seed `bank_holidays` (column date) as a set of dates."""
+    return set(pd.to_datetime(frame["date"]).dt.date)
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:

@@ -56,7 +56,7 @@ def test_build_runs_seeds_models_unit_tests_and_data_tests(demo_warehouse):
         kind = result["unique_id"].split(".")[0]
         kinds[kind] = kinds.get(kind, 0) + 1
         assert result["status"] in {"pass", "success"}, result["unique_id"]
-    assert kinds["seed"] == 2
+    assert kinds["seed"] == 3
     assert kinds["model"] >= 30
     assert kinds["unit_test"] >= 20
     assert kinds["test"] >= 50

@@ -30,8 +30,9 @@ errors as (
         actual,
         abs(actual - forecast) as absolute_error,
         abs(actual - naive_forecast) as naive_absolute_error,
-        case when actual between lower_80 and upper_80 then 1.0 else 0.0 end as inside_80,
-        case when actual between lower_95 and upper_95 then 1.0 else 0.0 end as inside_95
+        -- No interval (Cortex's naive rows): no coverage.
+        case when lower_80 is null then null when actual between lower_80 and upper_80 then 1.0 else 0.0 end as inside_80,
+        case when lower_95 is null then null when actual between lower_95 and upper_95 then 1.0 else 0.0 end as inside_95
     from backtest
 
 ),

@@ -3,7 +3,9 @@
     series and week, on both targets: level 'feature' (all organisations, organisation_id
     null) and level 'organisation' (one series per organisation and feature). Only
     complete ISO weeks: trained_through is the Monday of the last ISO week whose Sunday is
-    on or before the latest FEATURE export date. A series starts at its first week with
+    on or before the latest FEATURE export date, and the data's first week counts only
+    when the data starts on its Monday (a partial first week is not a fall in usage, and
+    a forecast learning from it would see one). A series starts at its first week with
     days_enabled > 0 or events > 0 (every row of the usage fact qualifies); later weeks
     without a row are 0. history_weeks counts the series' weeks up to trained_through.
 #}
@@ -36,12 +38,22 @@ training_end as (
 
 ),
 
+first_complete_week as (
+
+    -- The first Monday on or after the data's first day.
+    select {{ iso_week_start(add_days(6, 'min(date)')) }} as week_start
+    from dates
+
+),
+
 weeks as (
 
     select distinct dates.week_start
     from dates
     cross join training_end
+    cross join first_complete_week
     where dates.week_start <= training_end.trained_through
+        and dates.week_start >= first_complete_week.week_start
 
 ),
 
@@ -72,9 +84,14 @@ feature_weeks as (
 
 observed as (
 
-    select * from organisation_weeks
-    union all
-    select * from feature_weeks
+    select all_weeks.*
+    from (
+        select * from organisation_weeks
+        union all
+        select * from feature_weeks
+    ) as all_weeks
+    inner join weeks
+        on all_weeks.week_start = weeks.week_start
 
 ),
 

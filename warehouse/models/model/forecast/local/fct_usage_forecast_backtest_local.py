@@ -8,7 +8,8 @@ are computed from these rows in SQL (fct_usage_forecast_accuracy), as on Snowfla
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    from warehouse.forecast import usage_forecast_backtest
+    from warehouse.forecast import bank_holiday_dates, usage_forecast_backtest
 
     series = dbt.ref("int_usage_forecast_series").df()
-    return usage_forecast_backtest(series)
+    bank_holidays = bank_holiday_dates(dbt.ref("bank_holidays").df())
+    return usage_forecast_backtest(series, bank_holidays)

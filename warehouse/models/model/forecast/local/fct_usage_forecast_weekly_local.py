@@ -8,7 +8,8 @@ without dbt; any exception fails this model and so the build.
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    from warehouse.forecast import usage_forecast_weekly
+    from warehouse.forecast import bank_holiday_dates, usage_forecast_weekly
 
     series = dbt.ref("int_usage_forecast_series").df()
-    return usage_forecast_weekly(series)
+    bank_holidays = bank_holiday_dates(dbt.ref("bank_holidays").df())
+    return usage_forecast_weekly(series, bank_holidays)

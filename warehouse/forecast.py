@@ -78,31 +78,26 @@ def working_day_share(week_starts: pd.Series, bank_holidays: set[dt.date]) -> np
 def fit_and_forecast(
     history: pd.DataFrame, horizon: int, bank_holidays: set[dt.date]
 ) -> pd.DataFrame:
-    """AutoETS (on events per working day) and the naive forecast (on events) for every
-    series of `history` (columns unique_id, ds, y; weekly, Monday-dated, no gaps),
-    `horizon` weeks ahead with 80/95% intervals.
+    """AutoETS on events per working day for every series of `history` (columns
+    unique_id, ds, y; weekly, Monday-dated, no gaps), `horizon` weeks ahead with 80/95%
+    intervals, scaled back to events by each future week's working days.
 
-    Returns statsforecast's columns: unique_id, ds, AutoETS, AutoETS-lo-80, ..., naive,
-    naive-lo-80, ... with AutoETS's numbers already scaled back to events.
+    Returns statsforecast's columns: unique_id, ds, AutoETS, AutoETS-lo-80, ...
     Raises whatever statsforecast raises (a failed fit fails the build).
     """
     from statsforecast import StatsForecast
-    from statsforecast.models import AutoETS, Naive
+    from statsforecast.models import AutoETS
 
-    levels = list(LEVELS)
     per_working_day = history.assign(
         y=history["y"] / working_day_share(history["ds"], bank_holidays)
     )
     ets = StatsForecast(models=[AutoETS(season_length=1, alias=MODEL_NAME)], freq="W-MON")
-    predicted = ets.forecast(df=per_working_day, h=horizon, level=levels)
+    predicted = ets.forecast(df=per_working_day, h=horizon, level=list(LEVELS))
     share = working_day_share(predicted["ds"], bank_holidays)
     for column in predicted.columns:
         if column.startswith(MODEL_NAME):
             predicted[column] = predicted[column] * share
-    naive = StatsForecast(models=[Naive(alias=NAIVE_NAME)], freq="W-MON")
-    return predicted.merge(
-        naive.forecast(df=history, h=horizon, level=levels), on=["unique_id", "ds"]
-    )
+    return predicted
 
 
 def _bounded(predictions: pd.DataFrame, model: str) -> pd.DataFrame:
@@ -176,7 +171,8 @@ def usage_forecast_backtest(series: pd.DataFrame, bank_holidays: set[dt.date]) -
     From each origin, every series with at least MIN_HISTORY_WEEKS weeks before the origin
     is fit on the weeks before the origin only and forecasts the origin's week and the 3
     after. One row per (series, model, origin, target week) with the actual, the forecast,
-    the naive forecast (the last week before the origin) and the bounds, clipped at 0.
+    the naive forecast (the last week before the origin) and the bounds, clipped at 0;
+    the naive model's own rows have no bounds.
     """
     trained_through = _single_trained_through(series)
     series = series.assign(unique_id=_series_ids(series))
@@ -192,15 +188,19 @@ def usage_forecast_backtest(series: pd.DataFrame, bank_holidays: set[dt.date]) -
         predictions = fit_and_forecast(
             _training_frame(training), BACKTEST_HORIZON_WEEKS, bank_holidays
         )
-        naive = _bounded(predictions, NAIVE_NAME)[["unique_id", "ds", "forecast"]]
-        naive = naive.rename(columns={"forecast": "naive_forecast"})
-        for model in (MODEL_NAME, NAIVE_NAME):
-            rows = _bounded(predictions, model).merge(naive, on=["unique_id", "ds"])
-            rows["week_start"] = pd.to_datetime(rows["ds"]).dt.date
-            rows = rows.merge(
-                series[["unique_id", "week_start", "events"]], on=["unique_id", "week_start"]
-            ).rename(columns={"events": "actual"})
-            parts.append(rows.assign(model=model, origin=origin))
+        rows = _bounded(predictions, MODEL_NAME)
+        rows["week_start"] = pd.to_datetime(rows["ds"]).dt.date
+        last_week = training.sort_values("week_start").groupby("unique_id")["events"].last()
+        rows["naive_forecast"] = rows["unique_id"].map(last_week)
+        rows = rows.merge(
+            series[["unique_id", "week_start", "events"]], on=["unique_id", "week_start"]
+        ).rename(columns={"events": "actual"})
+        rows = rows.assign(model=MODEL_NAME, origin=origin)
+        parts.append(rows)
+        # The baseline's own rows: last week again, without an interval (as on Cortex).
+        naive = rows.assign(model=NAIVE_NAME, forecast=rows["naive_forecast"])
+        naive[BOUND_COLUMNS] = np.nan
+        parts.append(naive)
     if not parts:
         return pd.DataFrame(columns=BACKTEST_COLUMNS)
     result = pd.concat(parts, ignore_index=True).merge(keys, on="unique_id")

@@ -36,7 +36,10 @@ final as (
     select
         origins.training_set,
         origins.origin,
-        array_construct(series.level, series.organisation_id, series.feature) as series,
+        -- One element type (text) keeps the array portable; the mapping casts the id back.
+        array_construct(
+            series.level, cast(series.organisation_id as varchar), series.feature
+        ) as series,
         cast(series.week_start as timestamp_ntz) as ts,
         cast(series.events as float) as y
     from series

@@ -1,9 +1,9 @@
 """The Snowflake target's usage forecasts (SNOWFLAKE.ML.FORECAST, Cortex), as far as they
 can be checked without an account.
 
-- The compiled Snowflake SQL of the Cortex models parses with sqlglot (the project's
-  compile check, tests/warehouse/test_snowflake.py, covers every compiled file; here: the
-  Cortex calls are really in it, two per training set, with the contract's intervals).
+- The compiled Snowflake SQL of the Cortex models parses with sqlglot: the project's
+  compile check in tests/warehouse/test_snowflake.py, which also checks that the Cortex
+  calls are really in it (two per training set, with the contract's intervals).
 - The mapping from Cortex's documented output (SERIES, TS, FORECAST, LOWER_BOUND,
   UPPER_BOUND) to the contract's columns, on the session's fakesnow build, where
   var cortex_stub replaces each !FORECAST call with a stub returning those columns: last
@@ -14,44 +14,12 @@ can be checked without an account.
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import pytest
 
-from warehouse.snowflake_check import DATABASE, compile_for_snowflake
+from warehouse.snowflake_check import DATABASE
 
 pytestmark = pytest.mark.snowflake
-
-
-@pytest.fixture(scope="module")
-def compiled_dir(tmp_path_factory):
-    return compile_for_snowflake(tmp_path_factory.mktemp("snowflake-compile-cortex"))
-
-
-def compiled_model(compiled_dir, name: str) -> str:
-    (path,) = compiled_dir.rglob(f"{name}.sql")
-    return path.read_text()
-
-
-def test_cortex_models_call_forecast_twice_per_training_set(compiled_dir):
-    weekly = compiled_model(compiled_dir, "fct_usage_forecast_weekly_cortex")
-    calls = re.findall(
-        r"usage_forecast_cortex_(\d)!forecast\(\s*forecasting_periods => (\d+),\s*"
-        r"config_object => \{'prediction_interval': ([\d.]+)\}",
-        weekly,
-    )
-    assert sorted(calls) == [("0", "12", "0.8"), ("0", "12", "0.95")]
-    backtest = compiled_model(compiled_dir, "fct_usage_forecast_backtest_cortex")
-    calls = re.findall(
-        r"usage_forecast_cortex_(\d)!forecast\(\s*forecasting_periods => (\d+),\s*"
-        r"config_object => \{'prediction_interval': ([\d.]+)\}",
-        backtest,
-    )
-    assert sorted(calls) == sorted(
-        (str(k), "4", interval) for k in range(1, 9) for interval in ("0.8", "0.95")
-    )
-    assert '"03_MODEL".usage_forecast_cortex_0!forecast' in weekly
 
 
 def fakesnow_view(server, view: str) -> pd.DataFrame:
@@ -71,7 +39,7 @@ def test_cortex_output_mapped_onto_the_contract_on_fakesnow(fakesnow_warehouse, 
 
     with duckdb.connect(str(demo_warehouse.db_path), read_only=True) as con:
         series = con.sql(
-            'select level, organisation_id, feature, week_start, events, history_weeks, '
+            "select level, organisation_id, feature, week_start, events, history_weeks, "
             'trained_through from "03_MODEL".int_usage_forecast_series'
         ).df()
     forecast = fakesnow_view(fakesnow_warehouse.server, "usage_forecast_weekly")

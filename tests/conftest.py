@@ -92,6 +92,21 @@ def demo_warehouse(tmp_path_factory) -> BuiltWarehouse:
     return BuiltWarehouse(raw_dir=raw_dir, db_path=db_path, manifest=manifest)
 
 
+@pytest.fixture(scope="session")
+def demo_scale_warehouse(tmp_path_factory) -> BuiltWarehouse:
+    """A warehouse at the README's demo scale (300 organisations, ~3 min to generate, load
+    and build): for figures that only mean something at that size (forecast accuracy).
+    Tests using it are marked `slow`."""
+    root = tmp_path_factory.mktemp("warehouse-demo-scale")
+    raw_dir = root / "raw"
+    db_path = root / "accurx.duckdb"
+    run_cli("demo", "--out", str(raw_dir), "--scale", "demo", "--seed", str(TEST_SEED))
+    run_cli("load", str(raw_dir), "--db", str(db_path))
+    run_cli("build", "--db", str(db_path))
+    manifest = json.loads((raw_dir / "manifest.json").read_text())
+    return BuiltWarehouse(raw_dir=raw_dir, db_path=db_path, manifest=manifest)
+
+
 @dataclass(frozen=True)
 class FakesnowWarehouse:
     server: object  # warehouse.snowflake_check.FakesnowServer (host, port, connect())

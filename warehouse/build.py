@@ -176,6 +176,8 @@ def dbt_environment(**overrides: str) -> dict[str, str]:
     threads = str(min(8, max(2, os.cpu_count() or 2)))
     return {
         "ACCURX_DBT_THREADS": threads,
+        # Where dbt-duckdb's Python models import `warehouse.forecast` from.
+        "ACCURX_PYTHON_ROOT": str(PROJECT_DIR.parent),
         **os.environ,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",

@@ -542,6 +542,9 @@ def build_on_fakesnow(
     key = write_throwaway_private_key(work_dir / "throwaway_rsa_key.p8")
     return run_dbt(
         ["build", "--exclude-resource-type", "unit_test",
+         # fakesnow has no Cortex: the usage forecasts' !FORECAST calls become a stub
+         # returning Cortex's documented columns (macros/cortex_forecast.sql).
+         "--vars", "{cortex_stub: true}",
          "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")],
         server.dbt_environment(key, threads), timeout, project_dir,
     )  # fmt: skip

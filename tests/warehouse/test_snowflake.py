@@ -122,6 +122,31 @@ def test_every_compiled_statement_is_snowflake_sql(compiled_dir):
     )
 
 
+def compiled_model(compiled_dir, name: str) -> str:
+    (path,) = compiled_dir.rglob(f"{name}.sql")
+    return path.read_text()
+
+
+def test_cortex_models_call_forecast_twice_per_training_set(compiled_dir):
+    weekly = compiled_model(compiled_dir, "fct_usage_forecast_weekly_cortex")
+    calls = re.findall(
+        r"usage_forecast_cortex_(\d)!forecast\(\s*forecasting_periods => (\d+),\s*"
+        r"config_object => \{'prediction_interval': ([\d.]+)\}",
+        weekly,
+    )
+    assert sorted(calls) == [("0", "12", "0.8"), ("0", "12", "0.95")]
+    backtest = compiled_model(compiled_dir, "fct_usage_forecast_backtest_cortex")
+    calls = re.findall(
+        r"usage_forecast_cortex_(\d)!forecast\(\s*forecasting_periods => (\d+),\s*"
+        r"config_object => \{'prediction_interval': ([\d.]+)\}",
+        backtest,
+    )
+    assert sorted(calls) == sorted(
+        (str(k), "4", interval) for k in range(1, 9) for interval in ("0.8", "0.95")
+    )
+    assert '"03_MODEL".usage_forecast_cortex_0!forecast' in weekly
+
+
 @pytest.mark.parametrize(
     ("sql", "expected"),
     [

@@ -1,0 +1,227 @@
+"""Usage forecasts (METRICS.md section 5, view 8): the local model and its back-test.
+
+Three groups:
+- `warehouse.forecast` on hand-made series: the back-test's origins, the weeks each fit
+  may see (nothing from the origin on), the naive baseline, insufficient history, bounds.
+  The accuracy arithmetic itself (MAE, WAPE, MASE, coverage) is SQL shared with Snowflake
+  and has a dbt unit test with hand-computed values
+  (`forecast_accuracy_mae_wape_mase_coverage_by_hand`), checked here to have run.
+- The session's small demo warehouse: every series is forecast or marked
+  insufficient_history, no bound below 0, the accuracy view has both models.
+- Demo scale (`slow`): the model beats the naive forecast at feature level and its 80%
+  intervals are calibrated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from warehouse.forecast import (
+    BACKTEST_HORIZON_WEEKS,
+    HORIZON_WEEKS,
+    INSUFFICIENT_HISTORY,
+    MODEL_NAME,
+    NAIVE_NAME,
+    backtest_origins,
+    usage_forecast_backtest,
+    usage_forecast_weekly,
+    working_day_share,
+)
+
+TRAINED_THROUGH = dt.date(2026, 6, 29)  # a Monday
+NO_HOLIDAYS: set[dt.date] = set()
+
+
+def weekly_series(
+    values: list[float], organisation_id: int | None = 1, feature: str = "SMS"
+) -> pd.DataFrame:
+    """One series ending at TRAINED_THROUGH, shaped like int_usage_forecast_series."""
+    weeks = [TRAINED_THROUGH - dt.timedelta(weeks=len(values) - 1 - i) for i in range(len(values))]
+    return pd.DataFrame(
+        {
+            "level": "organisation" if organisation_id is not None else "feature",
+            "organisation_id": pd.array([organisation_id] * len(values), dtype="Int64"),
+            "feature": feature,
+            "week_start": weeks,
+            "events": [float(v) for v in values],
+            "series_start": weeks[0],
+            "trained_through": TRAINED_THROUGH,
+            "history_weeks": len(values),
+        }
+    )
+
+
+def noisy_counts(weeks: int, mean: float, seed: int) -> list[float]:
+    return list(np.random.default_rng(seed).poisson(mean, weeks).astype(float))
+
+
+def test_backtest_origins_are_the_mondays_ten_to_three_weeks_before_trained_through():
+    origins = backtest_origins(TRAINED_THROUGH)
+    assert origins[0] == TRAINED_THROUGH - dt.timedelta(weeks=10)
+    assert origins[-1] == TRAINED_THROUGH - dt.timedelta(weeks=3)
+    assert len(origins) == 8
+    assert all(b - a == dt.timedelta(weeks=1) for a, b in itertools.pairwise(origins))
+
+
+def test_working_day_share_counts_weekday_bank_holidays_only():
+    easter = {dt.date(2026, 4, 3), dt.date(2026, 4, 6), dt.date(2026, 4, 11)}  # + a Saturday
+    weeks = pd.Series([dt.date(2026, 3, 30), dt.date(2026, 4, 6), dt.date(2026, 4, 13)])
+    assert list(working_day_share(weeks, easter)) == [0.8, 0.8, 1.0]
+
+
+def test_backtest_fits_only_on_weeks_before_each_origin():
+    """Changing every week from an origin on must not change that origin's forecast, and
+    the naive forecast is the week before the origin."""
+    values = noisy_counts(30, 40, seed=1)
+    series = weekly_series(values)
+    predictions = usage_forecast_backtest(series, NO_HOLIDAYS)
+    origins = backtest_origins(TRAINED_THROUGH)
+    assert sorted(predictions["origin"].unique()) == origins
+    assert set(predictions["model"]) == {MODEL_NAME, NAIVE_NAME}
+    per_origin = predictions.groupby(["model", "origin"]).size()
+    assert (per_origin == BACKTEST_HORIZON_WEEKS).all()
+
+    weeks = list(series["week_start"])
+    for origin in (origins[0], origins[4]):
+        rows = predictions[(predictions["origin"] == origin) & (predictions["model"] == MODEL_NAME)]
+        first_target = weeks.index(origin)
+        assert list(rows["week_start"]) == weeks[first_target : first_target + 4]
+        assert list(rows["actual"]) == values[first_target : first_target + 4]
+        assert (rows["naive_forecast"] == values[first_target - 1]).all()
+
+        changed = series.copy()
+        changed.loc[changed["week_start"] >= origin, "events"] = 10_000.0
+        again = usage_forecast_backtest(changed, NO_HOLIDAYS)
+        again_rows = again[(again["origin"] == origin) & (again["model"] == MODEL_NAME)]
+        np.testing.assert_allclose(again_rows["forecast"], rows["forecast"])
+        np.testing.assert_allclose(again_rows["upper_95"], rows["upper_95"])
+
+
+def test_backtest_skips_origins_with_less_than_twelve_weeks_before_them():
+    series = weekly_series(noisy_counts(16, 20, seed=2))  # 12 weeks before origin 5 only
+    predictions = usage_forecast_backtest(series, NO_HOLIDAYS)
+    origins = backtest_origins(TRAINED_THROUGH)
+    first_week = series["week_start"].min()
+    expected = [o for o in origins if (o - first_week).days // 7 >= 12]
+    assert expected and len(expected) < len(origins)
+    assert sorted(predictions["origin"].unique()) == expected
+
+
+def test_forecast_twelve_weeks_or_insufficient_history_and_no_bound_below_zero():
+    rare = weekly_series([0, 1, 0, 0, 2, 0, 0, 1, 0, 0, 0, 1, 0, 0], organisation_id=1)
+    short = weekly_series(noisy_counts(11, 30, seed=3), organisation_id=2)
+    forecast = usage_forecast_weekly(pd.concat([rare, short]), NO_HOLIDAYS)
+    future = [TRAINED_THROUGH + dt.timedelta(weeks=k) for k in range(1, HORIZON_WEEKS + 1)]
+
+    modelled = forecast[forecast["organisation_id"] == 1]
+    assert list(modelled["week_start"]) == future
+    assert set(modelled["model"]) == {MODEL_NAME}
+    assert (modelled[["forecast", "lower_80", "upper_80", "lower_95", "upper_95"]] >= 0).all().all()
+    assert (modelled["lower_95"] <= modelled["lower_80"]).all()
+    assert (modelled["upper_80"] <= modelled["upper_95"]).all()
+    assert (modelled["lower_95"] == 0).any(), "a rare series' interval reaches 0 (clipped)"
+
+    insufficient = forecast[forecast["organisation_id"] == 2]
+    assert list(insufficient["week_start"]) == future
+    assert set(insufficient["model"]) == {INSUFFICIENT_HISTORY}
+    assert insufficient[["forecast", "lower_80", "upper_95"]].isna().all().all()
+    assert set(forecast["trained_through"]) == {TRAINED_THROUGH}
+
+
+def test_forecast_scales_bank_holiday_weeks_by_their_working_days():
+    series = weekly_series([100.0 + (i % 3) for i in range(20)])
+    holiday = TRAINED_THROUGH + dt.timedelta(weeks=2)  # a Monday in the horizon
+    plain = usage_forecast_weekly(series, NO_HOLIDAYS).set_index("week_start")
+    with_holiday = usage_forecast_weekly(series, {holiday}).set_index("week_start")
+    assert with_holiday.loc[holiday, "forecast"] == pytest.approx(
+        plain.loc[holiday, "forecast"] * 0.8
+    )
+    other = TRAINED_THROUGH + dt.timedelta(weeks=3)
+    assert with_holiday.loc[other, "forecast"] == pytest.approx(plain.loc[other, "forecast"])
+
+
+# --- the built warehouse ---------------------------------------------------------------
+
+
+def presentation(db_path, sql: str, params: list | None = None) -> pd.DataFrame:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.execute(sql, params or []).df()
+
+
+def assert_every_series_forecast_or_insufficient(db_path) -> None:
+    series = presentation(
+        db_path,
+        "select level, organisation_id, feature, max(history_weeks) as history_weeks "
+        'from "03_MODEL".int_usage_forecast_series group by all',
+    )
+    forecast = presentation(db_path, 'select * from "04_PRESENTATION".usage_forecast_weekly')
+    per_series = forecast.groupby(["level", "organisation_id", "feature"], dropna=False).agg(
+        weeks=("week_start", "nunique"), models=("model", "unique")
+    )
+    assert len(per_series) == len(series)
+    assert (per_series["weeks"] == HORIZON_WEEKS).all()
+    joined = series.merge(
+        per_series.reset_index(), on=["level", "organisation_id", "feature"], how="left"
+    )
+    expected = np.where(joined["history_weeks"] >= 12, MODEL_NAME, INSUFFICIENT_HISTORY)
+    assert [list(m) for m in joined["models"]] == [[m] for m in expected]
+    bounds = forecast[["forecast", "lower_80", "upper_80", "lower_95", "upper_95"]]
+    assert (bounds.fillna(0) >= 0).all().all()
+    assert set(forecast["backend"]) == {"local"}
+
+
+def test_small_demo_every_series_forecast_or_insufficient_history(demo_warehouse):
+    assert_every_series_forecast_or_insufficient(demo_warehouse.db_path)
+
+
+def test_small_demo_accuracy_has_model_and_naive_rows_and_the_arithmetic_unit_test_ran(
+    demo_warehouse,
+):
+    accuracy = presentation(
+        demo_warehouse.db_path, 'select * from "04_PRESENTATION".usage_forecast_accuracy'
+    )
+    assert set(accuracy["model"]) == {MODEL_NAME, NAIVE_NAME}
+    naive = accuracy[(accuracy["model"] == NAIVE_NAME) & accuracy["mase"].notna()]
+    assert len(naive) and np.allclose(naive["mase"], 1.0)
+    assert accuracy["origins"].between(1, 8).all()
+    run_results = demo_warehouse.db_path.parent / ".build" / "dbt" / "target" / "run_results.json"
+    statuses = {
+        r["unique_id"].split(".")[-1]: r["status"]
+        for r in json.loads(run_results.read_text())["results"]
+    }
+    for unit_test in (
+        "forecast_accuracy_mae_wape_mase_coverage_by_hand",
+        "forecast_series_complete_weeks_from_first_active_week_zero_filled",
+        "forecast_series_sunday_export_completes_its_week",
+    ):
+        assert statuses[unit_test] == "pass"
+
+
+@pytest.mark.slow
+def test_demo_scale_forecast_beats_naive_and_intervals_are_calibrated(demo_scale_warehouse):
+    db_path = demo_scale_warehouse.db_path
+    assert_every_series_forecast_or_insufficient(db_path)
+    accuracy = presentation(
+        db_path,
+        "select feature, model, mase, coverage_80, coverage_95, wape, mae "
+        "from \"04_PRESENTATION\".usage_forecast_accuracy where level = 'feature'",
+    ).pivot(index="feature", columns="model")
+    defined = accuracy[("mase", MODEL_NAME)].dropna()
+    assert len(defined) >= 3, accuracy
+    assert (defined < 1).all(), accuracy  # every feature beats "last week again"
+    # Coverage over every back-tested week of every series (both levels): the feature
+    # level alone is 3 informative series whose 32 weeks move together (README).
+    overall = presentation(
+        db_path,
+        "select avg(case when actual between lower_80 and upper_80 then 1.0 else 0.0 end) "
+        'as coverage_80 from "03_MODEL".fct_usage_forecast_backtest_local where model = ?',
+        [MODEL_NAME],
+    )
+    assert 0.70 <= overall["coverage_80"].iloc[0] <= 0.90, overall

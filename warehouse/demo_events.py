@@ -50,7 +50,6 @@ EVENT_KINDS: tuple[EventKind, ...] = (
 )
 EVENT_NAMES: tuple[str, ...] = tuple(dict.fromkeys(k.name for k in EVENT_KINDS))
 KIND_NAME_CODE = np.array([EVENT_NAMES.index(k.name) for k in EVENT_KINDS], dtype=np.int8)
-KIND_FEATURE = np.array([-1 if k.feature is None else k.feature for k in EVENT_KINDS], np.int8)
 FEATURE_KINDS = tuple(i for i, k in enumerate(EVENT_KINDS) if k.feature is not None)
 TRIAGE_KIND = 2
 
@@ -123,9 +122,61 @@ def _user_types(world: World, user_idx: np.ndarray) -> np.ndarray:
     return np.where(world.users.is_admin[user_idx], ADMIN, CLINICIAN).astype(np.int8)
 
 
+@dataclass
+class ChurnSignal:
+    """The planted link between usage and cancellations: before each planted cancellation
+    the feature's usage falls to `level` of normal from `decline_start` on."""
+
+    share: float  # share of cancellations planted with a decline
+    cancellations: int  # every true cancellation (enabled -> Off) of a contract feature
+    org: np.ndarray  # organisation index of each planted cancellation
+    feature: np.ndarray
+    cancel_day: np.ndarray
+    decline_start: np.ndarray
+    level: np.ndarray  # usage multiplier reached (after a two-week slide)
+    factor: dict[int, np.ndarray]  # feature -> (orgs, days) float32 usage multiplier
+
+
+CHURN_SIGNAL_SHARE = 0.8
+DECLINE_WEEKS = (4, 12)  # usage starts falling this many weeks before the cancellation
+DECLINE_SLIDE_DAYS = 14
+
+
+def plant_churn_signal(rng: np.random.Generator, world: World, share: float) -> ChurnSignal:
+    """Pick `share` of the true cancellations of SMS, Video and Self Book Individual; for
+    each, the feature's usage slides to 5-30% of normal over two weeks, starting 4-12 weeks
+    before the cancellation day, and stays there until it. `share` 0 plants nothing (usage
+    is then independent of cancellations)."""
+    n_orgs, n_days = len(world.orgs), world.calendar.n_days
+    days = np.arange(n_days)
+    picked: list[tuple[int, int, int, int, float]] = []
+    factor, total = {}, 0
+    for feature in (SMS, VIDEO, SELF_BOOK):
+        option = world.entitlements.option[feature]
+        orgs, cancel_days = np.nonzero((option[:, :-1] > 0) & (option[:, 1:] == 0))
+        cancel_days = cancel_days + 1
+        total += len(orgs)
+        factor[feature] = np.ones((n_orgs, n_days), dtype=np.float32)
+        chosen = rng.random(len(orgs)) < share
+        leads = rng.integers(7 * DECLINE_WEEKS[0], 7 * DECLINE_WEEKS[1] + 1, len(orgs))
+        levels = rng.uniform(0.05, 0.30, len(orgs))
+        for org, day, lead, level in zip(orgs[chosen], cancel_days[chosen], leads[chosen],
+                                         levels[chosen]):
+            start = int(day) - int(lead)
+            window = (days >= start) & (days < day)
+            slide = np.clip((days[window] - start) / DECLINE_SLIDE_DAYS, 0.0, 1.0)
+            factor[feature][org, window] = 1.0 - (1.0 - level) * slide
+            picked.append((int(org), feature, int(day), start, float(level)))
+    table = np.array(picked, dtype=np.float64).reshape(-1, 5)
+    return ChurnSignal(share, total, table[:, 0].astype(np.int64), table[:, 1].astype(np.int64),
+                       table[:, 2].astype(np.int64), table[:, 3].astype(np.int64), table[:, 4],
+                       factor)
+
+
 def ordinary_events(rng: np.random.Generator, world: World, never_use: dict[int, np.ndarray],
-                    rate: float) -> Events:
-    """Usage by active users of each organisation, by its true entitlement."""
+                    rate: float, churn: ChurnSignal) -> Events:
+    """Usage by active users of each organisation, by its true entitlement, lowered where
+    `churn` planted a decline before a cancellation."""
     users, orgs, cal = world.users, world.orgs, world.calendar
     n_users, n_days = len(users), cal.n_days
     days = np.arange(n_days, dtype=np.int64)
@@ -162,6 +213,8 @@ def ordinary_events(rng: np.random.Generator, world: World, never_use: dict[int,
             weights[:, k] = spec.weight * propensity[o, k]
             if possible[k] is not None:
                 weights[:, k] *= possible[k][o, d]
+            if spec.feature in churn.factor:
+                weights[:, k] *= churn.factor[spec.feature][o, d]
         cumulative = np.cumsum(weights, axis=1)
         draw = rng.random(len(o), dtype=np.float32) * cumulative[:, -1]
         kind[lo:lo + chunk] = (cumulative < draw[:, None]).sum(axis=1)

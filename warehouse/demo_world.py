@@ -69,7 +69,6 @@ FEATURES: tuple[Feature, ...] = (
     # (the contract fixes no output spelling for unknown features).
     Feature("Patient Triage", ("Off", "On"), False),
 )
-FEATURE_INDEX = {f.name: i for i, f in enumerate(FEATURES)}
 SMS, VIDEO, SELF_BOOK, TRIAGE = range(4)
 
 # Entitlement scenarios per (organisation, feature) and how often each is drawn.

@@ -240,9 +240,10 @@ def build_manifest(world: World, events: Events, reasons: np.ndarray, rows, faul
             "churn_signal": (
                 "With the churn signal on (the default; off with --no-churn-signal) a share of "
                 "the true cancellations (enabled -> Off, every scenario) of SMS, Video and Self "
-                "Book Individual is planted with a decline: from decline_start, 4-12 weeks before "
-                "cancellation_date, the feature's events slide over two weeks to usage_level of "
-                "normal (fewer events, so fewer users with one) until the cancellation. "
+                "Book Individual is planted with a decline: the feature's events fall linearly "
+                "from decline_start (10-12 weeks before cancellation_date) to usage_level of "
+                "normal 4 weeks before it and stay there until it (fewer events, so fewer users "
+                "with one). "
                 "cancellations counts every true cancellation; the dates are true option changes, "
                 "which a missing export can show a day or two later."),
             "planted_unpaid_events": {

@@ -125,7 +125,8 @@ def _user_types(world: World, user_idx: np.ndarray) -> np.ndarray:
 @dataclass
 class ChurnSignal:
     """The planted link between usage and cancellations: before each planted cancellation
-    the feature's usage falls to `level` of normal from `decline_start` on."""
+    the feature's usage falls from `decline_start` to `level` of normal, reached 4 weeks
+    before the cancellation, and stays there until it."""
 
     share: float  # share of cancellations planted with a decline
     cancellations: int  # every true cancellation (enabled -> Off) of a contract feature
@@ -133,20 +134,22 @@ class ChurnSignal:
     feature: np.ndarray
     cancel_day: np.ndarray
     decline_start: np.ndarray
-    level: np.ndarray  # usage multiplier reached (after a two-week slide)
+    level: np.ndarray  # usage multiplier reached 4 weeks before the cancellation
     factor: dict[int, np.ndarray]  # feature -> (orgs, days) float32 usage multiplier
 
 
 CHURN_SIGNAL_SHARE = 0.8
-DECLINE_WEEKS = (4, 12)  # usage starts falling this many weeks before the cancellation
-DECLINE_SLIDE_DAYS = 14
+# Usage starts falling 10-12 weeks before the cancellation and reaches its low 4 weeks
+# before: the fall happens in the 4-12 weeks before it.
+DECLINE_START_DAYS = (70, 84)
+DECLINE_LOW_DAYS = 28
 
 
 def plant_churn_signal(rng: np.random.Generator, world: World, share: float) -> ChurnSignal:
     """Pick `share` of the true cancellations of SMS, Video and Self Book Individual; for
-    each, the feature's usage slides to 5-30% of normal over two weeks, starting 4-12 weeks
-    before the cancellation day, and stays there until it. `share` 0 plants nothing (usage
-    is then independent of cancellations)."""
+    each, the feature's usage falls linearly to 5-30% of normal from 10-12 weeks before
+    the cancellation day to 4 weeks before, and stays there until the cancellation.
+    `share` 0 plants nothing (usage is then independent of cancellations)."""
     n_orgs, n_days = len(world.orgs), world.calendar.n_days
     days = np.arange(n_days)
     picked: list[tuple[int, int, int, int, float]] = []
@@ -158,14 +161,14 @@ def plant_churn_signal(rng: np.random.Generator, world: World, share: float) -> 
         total += len(orgs)
         factor[feature] = np.ones((n_orgs, n_days), dtype=np.float32)
         chosen = rng.random(len(orgs)) < share
-        leads = rng.integers(7 * DECLINE_WEEKS[0], 7 * DECLINE_WEEKS[1] + 1, len(orgs))
+        leads = rng.integers(DECLINE_START_DAYS[0], DECLINE_START_DAYS[1] + 1, len(orgs))
         levels = rng.uniform(0.05, 0.30, len(orgs))
         for org, day, lead, level in zip(orgs[chosen], cancel_days[chosen], leads[chosen],
                                          levels[chosen]):
             start = int(day) - int(lead)
             window = (days >= start) & (days < day)
-            slide = np.clip((days[window] - start) / DECLINE_SLIDE_DAYS, 0.0, 1.0)
-            factor[feature][org, window] = 1.0 - (1.0 - level) * slide
+            fall = np.clip((days[window] - start) / (lead - DECLINE_LOW_DAYS), 0.0, 1.0)
+            factor[feature][org, window] = 1.0 - (1.0 - level) * fall
             picked.append((int(org), feature, int(day), start, float(level)))
     table = np.array(picked, dtype=np.float64).reshape(-1, 5)
     return ChurnSignal(share, total, table[:, 0].astype(np.int64), table[:, 1].astype(np.int64),

@@ -185,8 +185,8 @@ def test_churn_signal_lowers_usage_before_the_planted_cancellations(generated):
         if decline - dt.timedelta(days=28) < start:
             continue  # no normal weeks to compare with inside the window
         key = (plant["organisation_id"], plant["feature"])
-        for offset in range(14, (cancel - decline).days):  # after the two-week slide
-            low += daily[(*key, (decline + dt.timedelta(days=offset)).isoformat())]
+        for offset in range(-28, 0):  # the last 4 weeks before the cancellation: at the low
+            low += daily[(*key, (cancel + dt.timedelta(days=offset)).isoformat())]
             low_days += 1
         for offset in range(1, 29):
             before += daily[(*key, (decline - dt.timedelta(days=offset)).isoformat())]

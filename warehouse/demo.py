@@ -106,7 +106,8 @@ def generate(out_dir: Path, scale: str, seed: int, churn_signal: bool = True) ->
     never_use = plant_never_users(plant_rng, world)
     churn = plant_churn_signal(churn_rng, world, CHURN_SIGNAL_SHARE if churn_signal else 0.0)
     ordinary = ordinary_events(usage_rng, world, never_use,
-                               SCALES[scale].events_per_active_user_day, churn)
+                               SCALES[scale].events_per_active_user_day)
+    ordinary = ordinary.take(churn.surviving(churn_rng, ordinary))
     planted = planted_unpaid_events(plant_rng, world, per_reason=max(6, n_orgs // 4))
     events, ts = order_by_time(time_rng, world, Events.concat([ordinary, planted]))
     del ordinary, planted
@@ -241,9 +242,9 @@ def build_manifest(world: World, events: Events, reasons: np.ndarray, rows, faul
                 "With the churn signal on (the default; off with --no-churn-signal) a share of "
                 "the true cancellations (enabled -> Off, every scenario) of SMS, Video and Self "
                 "Book Individual is planted with a decline: the feature's events fall linearly "
-                "from decline_start (10-12 weeks before cancellation_date) to usage_level of "
-                "normal 4 weeks before it and stay there until it (fewer events, so fewer users "
-                "with one). "
+                "over three weeks from decline_start (8-12 weeks before cancellation_date) to "
+                "usage_level of normal and stay there until it; the missing events are never "
+                "sent (fewer events, so fewer users with one). "
                 "cancellations counts every true cancellation; the dates are true option changes, "
                 "which a missing export can show a day or two later."),
             "planted_unpaid_events": {

@@ -125,8 +125,8 @@ def _user_types(world: World, user_idx: np.ndarray) -> np.ndarray:
 @dataclass
 class ChurnSignal:
     """The planted link between usage and cancellations: before each planted cancellation
-    the feature's usage falls from `decline_start` to `level` of normal, reached 4 weeks
-    before the cancellation, and stays there until it."""
+    the feature's usage falls from `decline_start` to `level` of normal over three weeks
+    and stays there until the cancellation."""
 
     share: float  # share of cancellations planted with a decline
     cancellations: int  # every true cancellation (enabled -> Off) of a contract feature
@@ -134,21 +134,36 @@ class ChurnSignal:
     feature: np.ndarray
     cancel_day: np.ndarray
     decline_start: np.ndarray
-    level: np.ndarray  # usage multiplier reached 4 weeks before the cancellation
+    level: np.ndarray  # usage multiplier reached three weeks after decline_start
     factor: dict[int, np.ndarray]  # feature -> (orgs, days) float32 usage multiplier
+
+    def surviving(self, rng: np.random.Generator, events: Events) -> np.ndarray:
+        """Indices of the events that still happen: a feature event on a declining day
+        happens with probability `factor` (the others are never sent; nothing replaces
+        them). Every event survives when nothing is planted."""
+        keep = np.ones(len(events), dtype=bool)
+        for kind in FEATURE_KINDS:
+            feature = EVENT_KINDS[kind].feature
+            if feature not in self.factor:
+                continue
+            of_kind = np.flatnonzero(events.kind == kind)
+            chance = self.factor[feature][events.org[of_kind], events.day[of_kind]]
+            declining = chance < 1.0
+            keep[of_kind[declining]] = rng.random(int(declining.sum())) < chance[declining]
+        return np.flatnonzero(keep)
 
 
 CHURN_SIGNAL_SHARE = 0.8
-# Usage starts falling 10-12 weeks before the cancellation and reaches its low 4 weeks
-# before: the fall happens in the 4-12 weeks before it.
-DECLINE_START_DAYS = (70, 84)
-DECLINE_LOW_DAYS = 28
+# Usage starts falling 8-12 weeks before the cancellation and reaches its low three weeks
+# later: the fall happens in the 4-12 weeks before it.
+DECLINE_START_DAYS = (56, 84)
+DECLINE_FALL_DAYS = 21
 
 
 def plant_churn_signal(rng: np.random.Generator, world: World, share: float) -> ChurnSignal:
     """Pick `share` of the true cancellations of SMS, Video and Self Book Individual; for
-    each, the feature's usage falls linearly to 5-30% of normal from 10-12 weeks before
-    the cancellation day to 4 weeks before, and stays there until the cancellation.
+    each, the feature's usage falls linearly to 5-30% of normal over three weeks from 8-12
+    weeks before the cancellation day, and stays there until the cancellation.
     `share` 0 plants nothing (usage is then independent of cancellations)."""
     n_orgs, n_days = len(world.orgs), world.calendar.n_days
     days = np.arange(n_days)
@@ -167,7 +182,7 @@ def plant_churn_signal(rng: np.random.Generator, world: World, share: float) -> 
                                          levels[chosen]):
             start = int(day) - int(lead)
             window = (days >= start) & (days < day)
-            fall = np.clip((days[window] - start) / (lead - DECLINE_LOW_DAYS), 0.0, 1.0)
+            fall = np.clip((days[window] - start) / DECLINE_FALL_DAYS, 0.0, 1.0)
             factor[feature][org, window] = 1.0 - (1.0 - level) * fall
             picked.append((int(org), feature, int(day), start, float(level)))
     table = np.array(picked, dtype=np.float64).reshape(-1, 5)
@@ -177,9 +192,8 @@ def plant_churn_signal(rng: np.random.Generator, world: World, share: float) -> 
 
 
 def ordinary_events(rng: np.random.Generator, world: World, never_use: dict[int, np.ndarray],
-                    rate: float, churn: ChurnSignal) -> Events:
-    """Usage by active users of each organisation, by its true entitlement, lowered where
-    `churn` planted a decline before a cancellation."""
+                    rate: float) -> Events:
+    """Usage by active users of each organisation, by its true entitlement."""
     users, orgs, cal = world.users, world.orgs, world.calendar
     n_users, n_days = len(users), cal.n_days
     days = np.arange(n_days, dtype=np.int64)
@@ -216,8 +230,6 @@ def ordinary_events(rng: np.random.Generator, world: World, never_use: dict[int,
             weights[:, k] = spec.weight * propensity[o, k]
             if possible[k] is not None:
                 weights[:, k] *= possible[k][o, d]
-            if spec.feature in churn.factor:
-                weights[:, k] *= churn.factor[spec.feature][o, d]
         cumulative = np.cumsum(weights, axis=1)
         draw = rng.random(len(o), dtype=np.float32) * cumulative[:, -1]
         kind[lo:lo + chunk] = (cumulative < draw[:, None]).sum(axis=1)

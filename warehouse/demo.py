@@ -242,7 +242,7 @@ def build_manifest(world: World, events: Events, reasons: np.ndarray, rows, faul
                 "With the churn signal on (the default; off with --no-churn-signal) a share of "
                 "the true cancellations (enabled -> Off, every scenario) of SMS, Video and Self "
                 "Book Individual is planted with a decline: the feature's events fall linearly "
-                "over three weeks from decline_start (8-12 weeks before cancellation_date) to "
+                "over three weeks from decline_start (10-12 weeks before cancellation_date) to "
                 "usage_level of normal and stay there until it; the missing events are never "
                 "sent (fewer events, so fewer users with one). "
                 "cancellations counts every true cancellation; the dates are true option changes, "

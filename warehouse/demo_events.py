@@ -153,16 +153,16 @@ class ChurnSignal:
         return np.flatnonzero(keep)
 
 
-CHURN_SIGNAL_SHARE = 0.8
-# Usage starts falling 8-12 weeks before the cancellation and reaches its low three weeks
-# later: the fall happens in the 4-12 weeks before it.
-DECLINE_START_DAYS = (56, 84)
+CHURN_SIGNAL_SHARE = 0.9
+# Usage starts falling 10-12 weeks before the cancellation and reaches its low three weeks
+# later, staying there: the fall happens in the 4-12 weeks before it.
+DECLINE_START_DAYS = (70, 84)
 DECLINE_FALL_DAYS = 21
 
 
 def plant_churn_signal(rng: np.random.Generator, world: World, share: float) -> ChurnSignal:
     """Pick `share` of the true cancellations of SMS, Video and Self Book Individual; for
-    each, the feature's usage falls linearly to 5-30% of normal over three weeks from 8-12
+    each, the feature's usage falls linearly to 5-30% of normal over three weeks from 10-12
     weeks before the cancellation day, and stays there until the cancellation.
     `share` 0 plants nothing (usage is then independent of cancellations)."""
     n_orgs, n_days = len(world.orgs), world.calendar.n_days

@@ -182,13 +182,14 @@ def test_churn_signal_lowers_usage_before_the_planted_cancellations(generated):
     for plant in signal["planted"]:
         decline = dt.date.fromisoformat(plant["decline_start"])
         cancel = dt.date.fromisoformat(plant["cancellation_date"])
-        if decline - dt.timedelta(days=28) < start:
-            continue  # no normal weeks to compare with inside the window
+        normal_days = min(28, (decline - start).days)
+        if normal_days < 7:
+            continue  # no normal week to compare with inside the window
         key = (plant["organisation_id"], plant["feature"])
         for offset in range(-28, 0):  # the last 4 weeks before the cancellation: at the low
             low += daily[(*key, (cancel + dt.timedelta(days=offset)).isoformat())]
             low_days += 1
-        for offset in range(1, 29):
+        for offset in range(1, normal_days + 1):
             before += daily[(*key, (decline - dt.timedelta(days=offset)).isoformat())]
             before_days += 1
     assert before_days and low_days

@@ -1,4 +1,4 @@
-"""`python -m warehouse demo --out RAW_DIR [--scale small|demo|large] [--seed N]`.
+"""`python -m warehouse demo --out RAW_DIR [--scale small|demo|large] [--seed N] [--no-churn-signal]`.
 
 Writes realistic, deterministic demo data in the raw interchange layout (docs/METRICS.md,
 "File interchange layout") plus `manifest.json`, the ground truth the tests check the
@@ -27,15 +27,18 @@ import numpy as np
 
 from warehouse import demo_truth as truth
 from warehouse.demo_events import (
+    CHURN_SIGNAL_SHARE,
     DUPLICATE_KINDS,
     EVENT_KINDS,
     FEATURE_KINDS,
     UNPAID_REASONS,
+    ChurnSignal,
     Events,
     deliveries,
     event_details,
     order_by_time,
     ordinary_events,
+    plant_churn_signal,
     planted_unpaid_events,
 )
 from warehouse.demo_faults import count_by_reason, event_faults, feature_faults, user_faults
@@ -81,10 +84,12 @@ def plant_never_users(rng: np.random.Generator, world: World) -> dict[int, np.nd
     return out
 
 
-def generate(out_dir: Path, scale: str, seed: int) -> dict:
+def generate(out_dir: Path, scale: str, seed: int, churn_signal: bool = True) -> dict:
     """Write the raw files for `scale` and `seed` into `out_dir` (created if missing; raw
     files of an earlier run are removed first) and return the manifest, also written as
-    `out_dir/manifest.json`. Raises ValueError for an unknown scale."""
+    `out_dir/manifest.json`. With `churn_signal`, usage falls before a share of the
+    cancellations (`plant_churn_signal`); without it cancellations are independent of
+    usage. Raises ValueError for an unknown scale."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
     out_dir = Path(out_dir)
@@ -92,14 +97,17 @@ def generate(out_dir: Path, scale: str, seed: int) -> dict:
     clear_raw_files(out_dir)
     # Independent streams per stage: a change in one stage does not reshuffle the others.
     (world_rng, usage_rng, plant_rng, time_rng, detail_rng, dup_rng, fault_rng,
-     spelling_rng) = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8))
+     spelling_rng, churn_rng) = (np.random.default_rng(s)
+                                 for s in np.random.SeedSequence(seed).spawn(9))
     n_orgs = SCALES[scale].organisations
     prefix = message_prefix(seed)
 
     world = build_world(scale, seed, world_rng)
     never_use = plant_never_users(plant_rng, world)
+    churn = plant_churn_signal(churn_rng, world, CHURN_SIGNAL_SHARE if churn_signal else 0.0)
     ordinary = ordinary_events(usage_rng, world, never_use,
                                SCALES[scale].events_per_active_user_day)
+    ordinary = ordinary.take(churn.surviving(churn_rng, ordinary))
     planted = planted_unpaid_events(plant_rng, world, per_reason=max(6, n_orgs // 4))
     events, ts = order_by_time(time_rng, world, Events.concat([ordinary, planted]))
     del ordinary, planted
@@ -132,14 +140,15 @@ def generate(out_dir: Path, scale: str, seed: int) -> dict:
     files += feature_files + user_files + org_files
 
     manifest = build_manifest(world, events, reasons, rows, faults, feature_clean, user_clean,
-                              organisation_rows, never_use, sorted(files))
+                              organisation_rows, never_use, churn, sorted(files))
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 
 def build_manifest(world: World, events: Events, reasons: np.ndarray, rows, faults: dict,
                    feature_clean: int, user_clean: int, organisation_rows: int,
-                   never_use: dict[int, np.ndarray], files: list[str]) -> dict:
+                   never_use: dict[int, np.ndarray], churn: ChurnSignal,
+                   files: list[str]) -> dict:
     cal, exports, users, orgs = world.calendar, world.exports, world.users, world.orgs
     days = np.arange(cal.n_days)
     user_modeled = int(((users.created[None, :] <= days[:, None])
@@ -191,6 +200,17 @@ def build_manifest(world: World, events: Events, reasons: np.ndarray, rows, faul
         "organisations_with_feature_rows": int(exports.has_row.any(axis=1).sum()),
         "paying_never_using": [{"organisation_id": int(orgs.ids[o]), "feature": FEATURES[f].name}
                                for o, f in never],
+        "churn_signal": {
+            "enabled": churn.share > 0,
+            "share": churn.share,
+            "cancellations": churn.cancellations,
+            "planted": [
+                {"organisation_id": int(orgs.ids[o]), "feature": FEATURES[f].name,
+                 "cancellation_date": cal.iso(d), "decline_start": cal.iso(max(s, 0)),
+                 "usage_level": round(float(level), 3)}
+                for o, f, d, s, level in zip(churn.org, churn.feature, churn.cancel_day,
+                                             churn.decline_start, churn.level)],
+        },
         "notes": {
             "entitlement_changes": (
                 "entitlement_changes_by_type and cancellations_by_confirmation count the contract "
@@ -218,6 +238,15 @@ def build_manifest(world: World, events: Events, reasons: np.ndarray, rows, faul
                 "days whose option does not allow the event, and checked against the contract's "
                 "precedence before writing; legacy_client uses eventVersion 1-2; some "
                 "unexplained events have no eventVersion key (default 3, not legacy)."),
+            "churn_signal": (
+                "With the churn signal on (the default; off with --no-churn-signal) a share of "
+                "the true cancellations (enabled -> Off, every scenario) of SMS, Video and Self "
+                "Book Individual is planted with a decline: the feature's events fall linearly "
+                "over three weeks from decline_start (10-12 weeks before cancellation_date) to "
+                "usage_level of normal and stay there until it; the missing events are never "
+                "sent (fewer events, so fewer users with one). "
+                "cancellations counts every true cancellation; the dates are true option changes, "
+                "which a missing export can show a day or two later."),
             "planted_unpaid_events": {
                 r: int(planted_counts[i]) for i, r in enumerate(UNPAID_REASONS) if i > 0},
             "feature_events_by_feature": dict(sorted(feature_events_by_feature.items())),
@@ -285,19 +314,22 @@ def build_manifest(world: World, events: Events, reasons: np.ndarray, rows, faul
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse `--out RAW_DIR [--scale small|demo|large] [--seed N]`, generate, print a summary.
+    """Parse `--out RAW_DIR [--scale small|demo|large] [--seed N] [--no-churn-signal]`,
+    generate, print a summary.
     Returns 0, or argparse's exit status for bad arguments."""
     parser = argparse.ArgumentParser(prog="python -m warehouse demo",
                                      description="Write deterministic demo raw data.")
     parser.add_argument("--out", required=True, type=Path, help="raw directory to write")
     parser.add_argument("--scale", choices=sorted(SCALES), default=DEFAULT_SCALE)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--no-churn-signal", dest="churn_signal", action="store_false",
+                        help="cancellations independent of usage (no decline planted before them)")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
     started = time.perf_counter()
-    manifest = generate(args.out, args.scale, args.seed)
+    manifest = generate(args.out, args.scale, args.seed, args.churn_signal)
     tables = manifest["tables"]
     print(f"demo data ({args.scale}, seed {args.seed}) in {args.out}: "
           f"{tables['EVENT']['raw_rows']:,} event rows, {tables['FEATURE']['raw_rows']:,} "

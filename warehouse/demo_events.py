@@ -50,7 +50,6 @@ EVENT_KINDS: tuple[EventKind, ...] = (
 )
 EVENT_NAMES: tuple[str, ...] = tuple(dict.fromkeys(k.name for k in EVENT_KINDS))
 KIND_NAME_CODE = np.array([EVENT_NAMES.index(k.name) for k in EVENT_KINDS], dtype=np.int8)
-KIND_FEATURE = np.array([-1 if k.feature is None else k.feature for k in EVENT_KINDS], np.int8)
 FEATURE_KINDS = tuple(i for i, k in enumerate(EVENT_KINDS) if k.feature is not None)
 TRIAGE_KIND = 2
 
@@ -121,6 +120,75 @@ def draw_versions(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def _user_types(world: World, user_idx: np.ndarray) -> np.ndarray:
     return np.where(world.users.is_admin[user_idx], ADMIN, CLINICIAN).astype(np.int8)
+
+
+@dataclass
+class ChurnSignal:
+    """The planted link between usage and cancellations: before each planted cancellation
+    the feature's usage falls from `decline_start` to `level` of normal over three weeks
+    and stays there until the cancellation."""
+
+    share: float  # share of cancellations planted with a decline
+    cancellations: int  # every true cancellation (enabled -> Off) of a contract feature
+    org: np.ndarray  # organisation index of each planted cancellation
+    feature: np.ndarray
+    cancel_day: np.ndarray
+    decline_start: np.ndarray
+    level: np.ndarray  # usage multiplier reached three weeks after decline_start
+    factor: dict[int, np.ndarray]  # feature -> (orgs, days) float32 usage multiplier
+
+    def surviving(self, rng: np.random.Generator, events: Events) -> np.ndarray:
+        """Indices of the events that still happen: a feature event on a declining day
+        happens with probability `factor` (the others are never sent; nothing replaces
+        them). Every event survives when nothing is planted."""
+        keep = np.ones(len(events), dtype=bool)
+        for kind in FEATURE_KINDS:
+            feature = EVENT_KINDS[kind].feature
+            if feature not in self.factor:
+                continue
+            of_kind = np.flatnonzero(events.kind == kind)
+            chance = self.factor[feature][events.org[of_kind], events.day[of_kind]]
+            declining = chance < 1.0
+            keep[of_kind[declining]] = rng.random(int(declining.sum())) < chance[declining]
+        return np.flatnonzero(keep)
+
+
+CHURN_SIGNAL_SHARE = 0.9
+# Usage starts falling 10-12 weeks before the cancellation and reaches its low three weeks
+# later, staying there: the fall happens in the 4-12 weeks before it.
+DECLINE_START_DAYS = (70, 84)
+DECLINE_FALL_DAYS = 21
+
+
+def plant_churn_signal(rng: np.random.Generator, world: World, share: float) -> ChurnSignal:
+    """Pick `share` of the true cancellations of SMS, Video and Self Book Individual; for
+    each, the feature's usage falls linearly to 5-30% of normal over three weeks from 10-12
+    weeks before the cancellation day, and stays there until the cancellation.
+    `share` 0 plants nothing (usage is then independent of cancellations)."""
+    n_orgs, n_days = len(world.orgs), world.calendar.n_days
+    days = np.arange(n_days)
+    picked: list[tuple[int, int, int, int, float]] = []
+    factor, total = {}, 0
+    for feature in (SMS, VIDEO, SELF_BOOK):
+        option = world.entitlements.option[feature]
+        orgs, cancel_days = np.nonzero((option[:, :-1] > 0) & (option[:, 1:] == 0))
+        cancel_days = cancel_days + 1
+        total += len(orgs)
+        factor[feature] = np.ones((n_orgs, n_days), dtype=np.float32)
+        chosen = rng.random(len(orgs)) < share
+        leads = rng.integers(DECLINE_START_DAYS[0], DECLINE_START_DAYS[1] + 1, len(orgs))
+        levels = rng.uniform(0.05, 0.30, len(orgs))
+        for org, day, lead, level in zip(orgs[chosen], cancel_days[chosen], leads[chosen],
+                                         levels[chosen]):
+            start = int(day) - int(lead)
+            window = (days >= start) & (days < day)
+            fall = np.clip((days[window] - start) / DECLINE_FALL_DAYS, 0.0, 1.0)
+            factor[feature][org, window] = 1.0 - (1.0 - level) * fall
+            picked.append((int(org), feature, int(day), start, float(level)))
+    table = np.array(picked, dtype=np.float64).reshape(-1, 5)
+    return ChurnSignal(share, total, table[:, 0].astype(np.int64), table[:, 1].astype(np.int64),
+                       table[:, 2].astype(np.int64), table[:, 3].astype(np.int64), table[:, 4],
+                       factor)
 
 
 def ordinary_events(rng: np.random.Generator, world: World, never_use: dict[int, np.ndarray],

@@ -76,6 +76,22 @@ def _regular_days(world: World, rng: np.random.Generator, n: int, need_user_day:
     return rng.choice(np.flatnonzero(ok), size=n)
 
 
+def _export_fault_writer(world: World, table: str, rows: list[FaultRow]):
+    """`row(reason, day, payload, note, export_date=None, loaded=None)` appending a FEATURE
+    or USER fault row filed under `day`'s export to `rows`; `export_date` / `loaded`
+    replace that day's EXPORT_DATE / FILE_LOADED_DAY text when given."""
+
+    def row(reason: str, day: int, payload: str, note: str, export_date: str | None = None,
+            loaded: str | None = None) -> None:
+        loaded_day = int(world.exports.loaded_day[day])
+        rows.append(FaultRow(table, reason, day, {
+            "EXPORT_DATE": _iso(world, day) if export_date is None else export_date,
+            "FILE_LOADED_DAY": _iso(world, loaded_day) if loaded is None else loaded,
+            "PAYLOAD": payload}, note))
+
+    return row
+
+
 def feature_faults(world: World, rng: np.random.Generator, per_reason: int) -> list[FaultRow]:
     rows = []
     days = _regular_days(world, rng, 4 * per_reason + 4, need_user_day=False)
@@ -84,13 +100,7 @@ def feature_faults(world: World, rng: np.random.Generator, per_reason: int) -> l
     def org_on(day: int) -> int:
         return int(rng.choice(np.flatnonzero(world.exports.has_row[:, day])))
 
-    def row(reason: str, day: int, payload: str, note: str, export_date: str | None = None,
-            loaded: str | None = None) -> None:
-        loaded_day = int(world.exports.loaded_day[day])
-        rows.append(FaultRow("FEATURE", reason, day, {
-            "EXPORT_DATE": _iso(world, day) if export_date is None else export_date,
-            "FILE_LOADED_DAY": _iso(world, loaded_day) if loaded is None else loaded,
-            "PAYLOAD": payload}, note))
+    row = _export_fault_writer(world, "FEATURE", rows)
 
     for i in range(per_reason):
         day = next(pick)
@@ -148,13 +158,7 @@ def user_faults(world: World, rng: np.random.Generator, per_reason: int) -> list
     def user_on(day: int) -> int:
         return int(rng.choice(np.flatnonzero(users.created <= day)))
 
-    def row(reason: str, day: int, payload: str, note: str, export_date: str | None = None,
-            loaded: str | None = None) -> None:
-        loaded_day = int(world.exports.loaded_day[day])
-        rows.append(FaultRow("USER", reason, day, {
-            "EXPORT_DATE": _iso(world, day) if export_date is None else export_date,
-            "FILE_LOADED_DAY": _iso(world, loaded_day) if loaded is None else loaded,
-            "PAYLOAD": payload}, note))
+    row = _export_fault_writer(world, "USER", rows)
 
     for i in range(per_reason):
         day = next(pick)

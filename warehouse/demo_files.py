@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,14 +50,6 @@ if TYPE_CHECKING:
 REDELIVERY_DELAY_DAYS = 6
 FILE_PATTERNS = ("event*.csv", "event*.csv.gz", "feature*.csv", "feature*.csv.gz", "user*.csv",
                  "user*.csv.gz", "organisation*.csv", "organisation*.csv.gz", "manifest.json")
-
-
-@dataclass
-class RowCounts:
-    raw: int
-    modeled: int
-    duplicate: int
-    quarantined: int
 
 
 def sql_text(text: str) -> str:

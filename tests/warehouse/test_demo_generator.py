@@ -165,6 +165,48 @@ def test_rerun_into_a_used_directory_leaves_no_stale_files(tmp_path):
     assert names - {"notes.txt"} == set(manifest["notes"]["files"]) | {"manifest.json"}
 
 
+FEATURE_OF_EVENT = {"Patient Message Sent": "SMS", "Batch Message Sent": "SMS",
+                    "Video Invite Sent": "Video", "Self-Book Invite Sent": "Self Book Individual"}
+
+
+def test_churn_signal_lowers_usage_before_the_planted_cancellations(generated):
+    signal = generated.manifest["churn_signal"]
+    assert signal["enabled"] and 0 < len(signal["planted"]) <= signal["cancellations"]
+    daily = Counter()
+    for row in generated.clean("events"):
+        feature = FEATURE_OF_EVENT.get(row.columns["EVENT_NAME"])
+        if feature is not None:
+            daily[(row.payload["organisationId"], feature, row.columns["EVENT_TIMESTAMP"][:10])] += 1
+    start = dt.date.fromisoformat(generated.manifest["start_date"])
+    low = before = low_days = before_days = 0
+    for plant in signal["planted"]:
+        decline = dt.date.fromisoformat(plant["decline_start"])
+        cancel = dt.date.fromisoformat(plant["cancellation_date"])
+        normal_days = min(28, (decline - start).days)
+        if normal_days < 7:
+            continue  # no normal week to compare with inside the window
+        key = (plant["organisation_id"], plant["feature"])
+        for offset in range(-28, 0):  # the last 4 weeks before the cancellation: at the low
+            low += daily[(*key, (cancel + dt.timedelta(days=offset)).isoformat())]
+            low_days += 1
+        for offset in range(1, normal_days + 1):
+            before += daily[(*key, (decline - dt.timedelta(days=offset)).isoformat())]
+            before_days += 1
+    assert before_days and low_days
+    assert low / low_days < 0.5 * before / before_days
+
+
+def test_no_churn_signal_changes_only_the_events(generated, tmp_path):
+    off = tmp_path / "off"
+    assert main(["--out", str(off), "--scale", SCALE, "--seed", str(SEED), "--no-churn-signal"]) == 0
+    manifest = json.loads((off / "manifest.json").read_text())
+    assert manifest["churn_signal"]["enabled"] is False and manifest["churn_signal"]["planted"] == []
+    assert manifest["churn_signal"]["cancellations"] == generated.manifest["churn_signal"]["cancellations"]
+    mine, theirs = digest(generated.raw_dir), digest(off)
+    changed = {name for name in mine if mine[name] != theirs[name]}
+    assert changed and all(name.startswith(("event", "manifest")) for name in changed)
+
+
 def test_bad_arguments_return_argparse_status(tmp_path, capsys):
     assert main(["--out", str(tmp_path), "--scale", "enormous"]) == 2
     assert main([]) == 2
@@ -230,7 +272,7 @@ def test_manifest_shape(generated):
         "seed", "scale", "start_date", "end_date", "tables", "organisation_rows",
         "quarantine_by_reason", "feature_events", "unpaid_events_by_reason",
         "entitlement_changes_by_type", "cancellations_by_confirmation", "latest_complete_date",
-        "organisations_with_feature_rows", "paying_never_using", "notes"}
+        "organisations_with_feature_rows", "paying_never_using", "churn_signal", "notes"}
     assert (m["seed"], m["scale"]) == (SEED, SCALE)
     assert set(m["unpaid_events_by_reason"]) == {
         "no_entitlement_snapshot", "accurx_staff", "entitlement_changed_nearby",

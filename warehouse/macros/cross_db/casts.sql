@@ -70,3 +70,9 @@
         try_to_number(trim(as_varchar(to_variant({{ column }}))))
     )
 {%- endmacro %}
+
+
+{# A share (0-1) as a whole percentage in text: 0.224 -> '22'. #}
+{% macro percent_words(share_expression) -%}
+    cast(cast(round(100 * ({{ share_expression }})) as {{ dbt.type_int() }}) as {{ dbt.type_string() }})
+{%- endmacro %}

@@ -30,3 +30,15 @@
 {% macro add_months(months, date_expression) -%}
     cast({{ dbt.dateadd('month', months, date_expression) }} as date)
 {%- endmacro %}
+
+
+{# A date as it is read aloud, "12 Sep 2026", alike on every target (no format strings). #}
+{% macro spoken_date(date_expression) -%}
+    cast(extract(day from {{ date_expression }}) as {{ dbt.type_string() }}) || ' '
+    || case cast(extract(month from {{ date_expression }}) as {{ dbt.type_int() }})
+        {%- for name in ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] %}
+        when {{ loop.index }} then '{{ name }}'
+        {%- endfor %}
+    end
+    || ' ' || cast(extract(year from {{ date_expression }}) as {{ dbt.type_string() }})
+{%- endmacro %}

@@ -38,6 +38,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> dash.Dash:
     app = dash.Dash(
         __name__,
         title=TITLE,
+        index_string=layout.INDEX_STRING,
         update_title=None,
         assets_folder=str(REPO_ROOT / "assets"),
         serve_locally=True,

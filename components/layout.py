@@ -104,7 +104,9 @@ def nav_links(active_key: str | None) -> list:
         active = active_key == f"tab:{module.KEY}"
         links.append(
             dcc.Link(
-                module.LABEL,
+                # dcc.Link takes no aria-current: the current page is said in words.
+                [module.LABEL, html.Span(" (current page)", className="visually-hidden")]
+                if active else module.LABEL,
                 href="/" + to_search({"tab": module.KEY}),
                 className="nav-link" + (" active" if active else ""),
                 title=module.QUESTION if hasattr(module, "QUESTION") else None,

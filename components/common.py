@@ -14,7 +14,11 @@ Rules for components (this module and every `components/<tab>.py`):
   house theme (Okabe-Ito colour-blind-safe colours, UK separators, projector-sized
   text), `OPTION_COLOURS` for entitlement options, and `graph(id, ...)` /
   `graph_config(filename)` so the PNG download is named after the chart and its
-  filters: callbacks return `figure` and `config` together.
+  filters: callbacks return `figure` and `config` together. `graph` puts the chart in a
+  <figure> named by `caption` and described by `described_by` (IDs of the sentences
+  stating its numbers): the chart's text alternative for screen readers.
+- Controls: `control(label, widget)` gives a filter its visible label as the name of a
+  group (Dash's dropdowns and date pickers cannot be pointed at by `<label for>`).
 - Tables: `data_grid(name, frame, columns, file_name=...)` gives a dash-ag-grid with a
   "Download CSV" button that exports exactly the rows (after the grid's own filter
   and sort) and the columns shown, headers as shown, raw values (no thousands

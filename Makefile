@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 WORKERS ?= 2
 
-.PHONY: venv run serve demo-warehouse test test-fast bench browser-deps lint clean
+.PHONY: venv run serve demo-warehouse test test-fast bench browser-deps axe lint clean
 
 venv: $(VENV)/.installed
 
@@ -45,7 +45,32 @@ browser-deps:
 	@command -v redis-server >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get install -y redis-server; else sudo apt-get install -y redis-server; fi; }
 
-test: venv browser-deps
+# axe-core for the accessibility tests (tests/browser/test_accessibility.py), fetched at
+# install time from the npm registry into a git-ignored folder, pinned and checked
+# against the registry's sha512 (`npm view axe-core@<v> dist.integrity`). The app never
+# serves it: the tests inject it into the page.
+AXE_VERSION := 4.14.1
+AXE_INTEGRITY := sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==
+AXE_DIR := .cache/axe-core-$(AXE_VERSION)
+export ACCURX_AXE_JS := $(CURDIR)/$(AXE_DIR)/axe.min.js
+
+axe: $(AXE_DIR)/axe.min.js
+
+$(AXE_DIR)/axe.min.js:
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y npm; else sudo apt-get install -y npm; fi; }
+	rm -rf $(AXE_DIR).download && mkdir -p $(AXE_DIR).download
+	cd $(AXE_DIR).download && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null
+	@actual="sha512-$$(openssl dgst -sha512 -binary $(AXE_DIR).download/axe-core-$(AXE_VERSION).tgz | base64 -w0)"; \
+	if [ "$$actual" != "$(AXE_INTEGRITY)" ]; then \
+	  echo "axe-core $(AXE_VERSION): integrity mismatch (got $$actual)" >&2; exit 1; fi
+	tar -xzf $(AXE_DIR).download/axe-core-$(AXE_VERSION).tgz -C $(AXE_DIR).download package/axe.min.js package/LICENSE
+	mkdir -p $(AXE_DIR)
+	mv $(AXE_DIR).download/package/LICENSE $(AXE_DIR)/LICENSE
+	mv $(AXE_DIR).download/package/axe.min.js $@
+	rm -rf $(AXE_DIR).download
+
+test: venv browser-deps axe
 	mkdir -p .tmp
 	TMPDIR=$(CURDIR)/.tmp $(PY) -m pytest --basetemp=$(CURDIR)/.tmp/pytest $(PYTEST_ARGS)
 
@@ -56,4 +81,4 @@ lint: venv
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf .tmp data/*.duckdb* warehouse/target warehouse/logs
+	rm -rf .tmp .cache data/*.duckdb* warehouse/target warehouse/logs

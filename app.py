@@ -40,6 +40,7 @@ also for a deployment config.check_exposure refuses."""
     app = dash.Dash(
         __name__,
         title=TITLE,
+        index_string=layout.INDEX_STRING,
         update_title=None,
         assets_folder=str(REPO_ROOT / "assets"),
         serve_locally=True,

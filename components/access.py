@@ -20,6 +20,7 @@ from components.common import (
     col_customer,
     col_int,
     col_text,
+    control,
     data_grid,
     empty_state,
     file_slug,
@@ -72,22 +73,16 @@ def layout(params: UrlParams):
     pick = params.get("pick")
     controls = html.Div(
         [
-            html.Div([
-                html.Label("As of", htmlFor="access-date-input"),
-                dcc.DatePickerSingle(
-                    id=ids.ACCESS_DATE, date=valid_date, display_format="D MMM YYYY",
-                    first_day_of_week=1, clearable=True, placeholder="Latest complete date",
-                ),
-            ], className="control"),
-            html.Div([
-                html.Label("Feature and option"),
-                dcc.Dropdown(
-                    id=ids.ACCESS_PICK, value=pick, clearable=True, searchable=False,
-                    options=[{"label": pick_label(pick), "value": pick}] if pick else [],
-                    placeholder="All options (click a card to choose)",
-                    style={"minWidth": "18rem"},
-                ),
-            ], className="control"),
+            control("As of", dcc.DatePickerSingle(
+                id=ids.ACCESS_DATE, date=valid_date, display_format="D MMM YYYY",
+                first_day_of_week=1, clearable=True, placeholder="Latest complete date",
+            )),
+            control("Feature and option", dcc.Dropdown(
+                id=ids.ACCESS_PICK, value=pick, clearable=True, searchable=False,
+                options=[{"label": pick_label(pick), "value": pick}] if pick else [],
+                placeholder="All options (click a card to choose)",
+                style={"minWidth": "18rem"},
+            )),
         ],
         className="controls no-print",
     )
@@ -102,7 +97,11 @@ def layout(params: UrlParams):
                      "date. Active users: users with status Active in that day's user export. "
                      "Click a card for its customers and trend.",
         ),
-        section("Over time", loading(graph(ids.ACCESS_TREND, filename="access_trend"))),
+        section("Over time", loading(graph(
+            ids.ACCESS_TREND, filename="access_trend",
+            caption="Customers with access over time (the cards above give the numbers on the "
+                    "date marked)",
+            described_by=(ids.ACCESS_DATE_NOTE, ids.ACCESS_CARDS)))),
         section(
             html.Span(id=ids.ACCESS_CUSTOMERS_TITLE, children="Customers"),
             loading(html.Div(id=ids.ACCESS_CUSTOMERS_BODY)),

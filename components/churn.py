@@ -24,6 +24,7 @@ from components.common import (
     col_date,
     col_int,
     col_text,
+    control,
     data_grid,
     empty_state,
     file_slug,
@@ -69,12 +70,10 @@ def layout(params: UrlParams):
     controls = html.Div(
         [
             feature_control(params),
-            html.Div([
-                html.Label("Retention cohorts"),
-                dcc.Dropdown(id=ids.CHURN_COHORTS, value=cohorts, options=cohort_choices,
-                             clearable=False, searchable=False,
-                             placeholder=COHORT_VIEWS[DEFAULT_COHORTS], style={"minWidth": "24rem"}),
-            ], className="control"),
+            control("Retention cohorts", dcc.Dropdown(
+                id=ids.CHURN_COHORTS, value=cohorts, options=cohort_choices, clearable=False,
+                searchable=False, placeholder=COHORT_VIEWS[DEFAULT_COHORTS],
+                style={"minWidth": "24rem"})),
         ],
         className="controls no-print",
     )
@@ -84,7 +83,9 @@ def layout(params: UrlParams):
             "Changes per month",
             controls,
             loading(html.Div(id=ids.CHURN_SUMMARY)),
-            loading(graph(ids.CHURN_MONTHLY, filename="churn_changes")),
+            loading(graph(ids.CHURN_MONTHLY, filename="churn_changes",
+                          caption="Entitlement gains and losses per month",
+                          described_by=(ids.CHURN_SUMMARY,))),
             subtitle="Comparing consecutive known days of a customer and feature. Gains above "
                      "the line, losses below. A cancellation is confirmed when the feature stayed "
                      "off for the 28 days after it, reversed when it came back within 28 days "
@@ -93,7 +94,10 @@ def layout(params: UrlParams):
         ),
         section(
             "Retention by cohort",
-            loading(graph(ids.CHURN_RETENTION, filename="churn_retention")),
+            loading(graph(ids.CHURN_RETENTION, filename="churn_retention",
+                          caption="Retention by cohort: the share of each month's new customers "
+                                  "still with the feature k months later",
+                          described_by=(ids.CHURN_SUMMARY,))),
             subtitle="A customer's cohort is the month of its first day with the feature on. "
                      "Retained k months later: the feature is on on the customer's last known day "
                      "of that month. Customers whose first day in the data already had it on "

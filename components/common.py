@@ -14,7 +14,11 @@ Rules for components (this module and every `components/<tab>.py`):
   house theme (Okabe-Ito colour-blind-safe colours, UK separators, projector-sized
   text), `OPTION_COLOURS` for entitlement options, and `graph(id, ...)` /
   `graph_config(filename)` so the PNG download is named after the chart and its
-  filters: callbacks return `figure` and `config` together.
+  filters: callbacks return `figure` and `config` together. `graph` puts the chart in a
+  <figure> named by `caption` and described by `described_by` (IDs of the sentences
+  stating its numbers): the chart's text alternative for screen readers.
+- Controls: `control(label, widget)` gives a filter its visible label as the name of a
+  group (Dash's dropdowns and date pickers cannot be pointed at by `<label for>`).
 - Tables: `data_grid(name, frame, columns, file_name=...)` gives a dash-ag-grid with a
   "Download CSV" button that exports exactly the rows (after the grid's own filter
   and sort) and the columns shown, headers as shown, raw values (no thousands
@@ -220,16 +224,61 @@ def graph_config(filename: str) -> dict:
 
 
 def graph(graph_id, figure: go.Figure | None = None, filename: str = "chart",
-          height: int | None = None) -> dcc.Graph:
-    """A chart area; its callback should return `figure` and `config=graph_config(...)`."""
+          height: int | None = None, caption: str = "Chart",
+          described_by: Sequence[str] = ()) -> html.Figure:
+    """A chart area; its callback should return `figure` and `config=graph_config(...)`.
+
+    The chart sits in a <figure> named by `caption` (a visually hidden <figcaption>: the
+    chart draws its own title) and described by the elements `described_by` (IDs), the
+    sentence(s) of the page that state the chart's numbers in words, kept up to date by
+    the callbacks that fill them. That is the chart's text alternative."""
     extra = {"style": {"height": f"{height}px"}} if height else {}
-    return dcc.Graph(
+    chart = dcc.Graph(
         id=graph_id,
         figure=figure if figure is not None else empty_figure(),
         config=graph_config(filename),
         className="chart",
         **extra,
     )
+    return chart_figure(chart, caption, described_by)
+
+
+def chart_figure(chart: dcc.Graph, caption: str, described_by: Sequence[str] = ()) -> html.Figure:
+    """`chart` in a <figure> named by `caption` and described by the IDs `described_by`."""
+    caption_id = ids.chart_caption(chart.id)
+    aria = {"aria-labelledby": caption_id}
+    if described_by:
+        aria["aria-describedby"] = " ".join(described_by)
+    return html.Figure(
+        [html.Figcaption(caption, id=caption_id, className="visually-hidden"), chart],
+        className="chart-figure", **aria,
+    )
+
+
+def control(label: str, widget, class_name: str = "control", **div_props) -> html.Div:
+    """A filter control with its visible label, as a group named by the label.
+
+    Dash 4's dropdown, date pickers and radio items name their inner element themselves
+    (from the value or placeholder), so `<label for>` cannot reach them; a screen reader
+    says the group's name as focus enters it ("Measure, group, Events, button")."""
+    label_id = ids.label_of(widget.id)
+    return html.Div([html.Label(label, id=label_id), widget], className=class_name,
+                    role="group", **{"aria-labelledby": label_id}, **div_props)
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def text_colour_on(background: str, ink: str = "#212529", light: str = "#ffffff") -> str:
+    """`ink` or `light`, whichever contrasts more with `background` (WCAG contrast ratio)."""
+    lum = _luminance(background)
+    def ratio(other: str) -> float:
+        high, low = sorted((lum, _luminance(other)), reverse=True)
+        return (high + 0.05) / (low + 0.05)
+    return ink if ratio(ink) >= ratio(light) else light
 
 
 # ---------------------------------------------------------------- states and layout pieces

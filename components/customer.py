@@ -22,9 +22,11 @@ from components.common import (
     GREY,
     OKABE_ITO,
     UrlParams,
+    chart_figure,
     col_date,
     col_datetime,
     col_text,
+    control,
     data_grid,
     empty_figure,
     empty_state,
@@ -38,6 +40,7 @@ from components.common import (
     ordered_options,
     reason_label,
     section,
+    text_colour_on,
     themed,
     whole_number_ticks,
 )
@@ -51,13 +54,10 @@ def layout(organisation_id: str, params: UrlParams):
     return html.Div([
         dcc.Store(id=ids.CUSTOMER_ID, data=organisation_id),
         html.Div([
-            html.Div([
-                html.Label("Period", className="fw-semibold me-2"),
-                dbc.RadioItems(
-                    id=ids.CUSTOMER_WEEKS, value=period or None, inline=True,
-                    options=[{"label": label, "value": key or None} for key, label in PERIODS.items()],
-                ),
-            ], className="d-flex align-items-center flex-wrap"),
+            control("Period", dbc.RadioItems(
+                id=ids.CUSTOMER_WEEKS, value=period or None, inline=True,
+                options=[{"label": label, "value": key or None} for key, label in PERIODS.items()],
+            ), class_name="d-flex align-items-center flex-wrap customer-period"),
             dbc.Button("Print / save as PDF", id=ids.CUSTOMER_PRINT, n_clicks=0, color="secondary",
                        outline=True, size="sm"),
         ], className="controls no-print justify-content-between"),
@@ -93,13 +93,13 @@ def header(organisation: pd.Series, days: pd.DataFrame, changes: pd.DataFrame,
              html.Span(f" (on {fmt_date(row.date)})", className="small")],
             className="badge rounded-pill me-2 mb-1 text-wrap",
             style={"background": option_colour(row.selected_option),
-                   "color": "#fff" if row.selected_option not in ("Off", "SMS Lite") else "#212529",
+                   "color": text_colour_on(option_colour(row.selected_option)),
                    "fontSize": ".95rem", "fontWeight": 400},
         )
         for row in latest.sort_values("feature").itertuples()
     ]
     period_text = f"since {fmt_date(since)}" if since else "in all the data"
-    facts = html.Dl([
+    facts = html.Dl(id=ids.CUSTOMER_FACTS, children=[
         html.Dt("Customer id"), html.Dd(str(organisation["organisation_id"])),
         html.Dt("Region"), html.Dd(organisation["region"] if pd.notna(organisation["region"]) else "Unknown"),
         html.Dt("In the exports"), html.Dd(f"{fmt_date(organisation['first_export_date'])} to "
@@ -234,8 +234,12 @@ def unpaid_figure(by_reason: pd.DataFrame, reasons: pd.DataFrame, name: str) -> 
     return fig
 
 
-def _chart(graph_id: str, figure: go.Figure, filename: str) -> dcc.Graph:
-    return dcc.Graph(id=graph_id, figure=figure, config=graph_config(filename), className="chart")
+def _chart(graph_id: str, figure: go.Figure, filename: str) -> html.Figure:
+    """The chart in a <figure> named by its title and described by the page's header facts."""
+    title = (figure.layout.title.text or "Chart").replace("<br>", " ")
+    return chart_figure(
+        dcc.Graph(id=graph_id, figure=figure, config=graph_config(filename), className="chart"),
+        caption=title, described_by=(ids.CUSTOMER_FACTS,))
 
 
 def page(organisation: pd.Series, since: dt.date | None, weeks: str | None, days: pd.DataFrame,

@@ -16,6 +16,7 @@ from dash import dcc, html
 from components import ids
 from components.common import (
     UrlParams,
+    control,
     fmt_date,
     fmt_int,
     fmt_week,
@@ -38,18 +39,17 @@ def layout(params: UrlParams):
     week = params.get("week")
     controls = html.Div(
         [
+            control("Customer", dcc.Dropdown(
+                id=ids.ENTITLEMENTS_CUSTOMER, value=customer, clearable=True, searchable=True,
+                options=[{"label": f"Customer {customer}", "value": customer}] if customer else [],
+                placeholder="Type a name or an id", style={"minWidth": "24rem"},
+            )),
             html.Div([
-                html.Label("Customer"),
-                dcc.Dropdown(
-                    id=ids.ENTITLEMENTS_CUSTOMER, value=customer, clearable=True, searchable=True,
-                    options=[{"label": f"Customer {customer}", "value": customer}] if customer else [],
-                    placeholder="Type a name or an id", style={"minWidth": "24rem"},
-                ),
-            ], className="control"),
-            html.Div([
-                html.Label("ISO week", htmlFor="entitlements-week-input"),
+                html.Label("ISO week", htmlFor=ids.dom_id(ids.ENTITLEMENTS_WEEK)),
                 dbc.InputGroup([
-                    dbc.Button("‹", id=ids.ENTITLEMENTS_PREVIOUS_WEEK, n_clicks=0, outline=True,
+                    dbc.Button([html.Span("‹", **{"aria-hidden": "true"}),
+                                html.Span("Previous week", className="visually-hidden")],
+                               id=ids.ENTITLEMENTS_PREVIOUS_WEEK, n_clicks=0, outline=True,
                                color="secondary", title="Previous week"),
                     dcc.Input(
                         id=ids.ENTITLEMENTS_WEEK, value=week, type="text", debounce=True,
@@ -57,7 +57,9 @@ def layout(params: UrlParams):
                         className="form-control", style={"maxWidth": "9.5rem"},
                         autoComplete="off", spellCheck=False,
                     ),
-                    dbc.Button("›", id=ids.ENTITLEMENTS_NEXT_WEEK, n_clicks=0, outline=True,
+                    dbc.Button([html.Span("›", **{"aria-hidden": "true"}),
+                                html.Span("Next week", className="visually-hidden")],
+                               id=ids.ENTITLEMENTS_NEXT_WEEK, n_clicks=0, outline=True,
                                color="secondary", title="Next week"),
                 ], className="flex-nowrap"),
                 html.Datalist(id=ids.ENTITLEMENTS_WEEK_OPTIONS),

@@ -24,7 +24,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
-from components.common import UrlParams
+from components.common import UrlParams, control
 
 DEFAULT_PRESET = "last-4-weeks"
 # URL value -> (button label, number of weeks; None = every week of data)
@@ -53,22 +53,16 @@ def period_controls(tab: str, params: UrlParams) -> list:
     options.append({"label": "Custom dates", "value": CUSTOM, "disabled": True})
     return [
         dcc.Store(id=ids.PERIOD, data=value),
-        html.Div([
-            html.Label("Period"),
-            dbc.RadioItems(
-                id=ids.period_preset(tab), options=options, value=preset_of(value),
-                className="btn-group period-presets", inputClassName="btn-check",
-                labelClassName="btn btn-outline-primary", labelCheckedClassName="active",
-            ),
-        ], className="control"),
-        html.Div([
-            html.Label("or dates (whole weeks)"),
-            dcc.DatePickerRange(
-                id=ids.period_range(tab), display_format="D MMM YYYY", first_day_of_week=1,
-                updatemode="bothdates", minimum_nights=0, start_date_placeholder_text="From",
-                end_date_placeholder_text="To", clearable=False,
-            ),
-        ], className="control"),
+        control("Period", dbc.RadioItems(
+            id=ids.period_preset(tab), options=options, value=preset_of(value),
+            className="btn-group period-presets", inputClassName="btn-check",
+            labelClassName="btn btn-outline-primary", labelCheckedClassName="active",
+        )),
+        control("or dates (whole weeks)", dcc.DatePickerRange(
+            id=ids.period_range(tab), display_format="D MMM YYYY", first_day_of_week=1,
+            updatemode="bothdates", minimum_nights=0, start_date_placeholder_text="From",
+            end_date_placeholder_text="To", clearable=False,
+        )),
     ]
 
 
@@ -88,9 +82,7 @@ def feature_options(features: list[str], chosen: str | None) -> list[dict]:
 def feature_control(params: UrlParams) -> html.Div:
     """The feature dropdown (ids.FEATURE), set from the URL; empty means every feature."""
     feature = params.get("feature")
-    return html.Div([
-        html.Label("Feature"),
-        dcc.Dropdown(id=ids.FEATURE, value=feature, clearable=True, searchable=False,
-                     options=feature_options([], feature), placeholder="Every feature",
-                     style={"minWidth": "15rem"}),
-    ], className="control")
+    return control("Feature", dcc.Dropdown(
+        id=ids.FEATURE, value=feature, clearable=True, searchable=False,
+        options=feature_options([], feature), placeholder="Every feature",
+        style={"minWidth": "15rem"}))

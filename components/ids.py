@@ -20,6 +20,8 @@ Conventions (the smoke test in tests/test_app.py enforces uniqueness):
 
 from __future__ import annotations
 
+import json
+
 # --- shell (components/layout.py, callbacks/navigation.py)
 URL = "url"
 PAGE = "page"
@@ -39,6 +41,26 @@ def url_param(name: str, prop: str = "value") -> dict:
 def url_param_pattern(prop: str, name) -> dict:
     """Wildcard form of url_param for callbacks (`name` is ALL or MATCH)."""
     return {"type": f"url-param-{prop}", "param": name}
+
+
+def dom_id(component_id) -> str:
+    """The id attribute Dash gives a component in the page (dictionary IDs become JSON
+    with sorted keys), for `<label htmlFor=...>` and aria references."""
+    if isinstance(component_id, dict):
+        return json.dumps(component_id, sort_keys=True, separators=(",", ":"))
+    return str(component_id)
+
+
+def label_of(component_id) -> str:
+    """The ID of the visible label of control `component_id` (components.common.control)."""
+    if isinstance(component_id, dict):
+        return "label-" + "-".join(str(component_id[key]) for key in sorted(component_id))
+    return f"{component_id}-label"
+
+
+def chart_caption(graph_id: str) -> str:
+    """The <figcaption> naming chart `graph_id` (components.common.graph)."""
+    return f"{graph_id}-caption"
 
 
 def grid(name: str) -> dict:
@@ -139,6 +161,7 @@ CUSTOMER_BODY = "customer-body"
 CUSTOMER_ID = "customer-id"  # dcc.Store: the id from the path
 CUSTOMER_WEEKS = url_param("weeks")  # how many recent weeks the trends show
 CUSTOMER_PRINT = "customer-print"
+CUSTOMER_FACTS = "customer-facts"  # the header's facts: the charts' description
 CUSTOMER_TIMELINE = "customer-timeline"
 CUSTOMER_USAGE = "customer-usage"
 CUSTOMER_USERS = "customer-users"

@@ -25,6 +25,27 @@ TABS = {module.KEY: module for module in TAB_MODULES}
 DEFAULT_TAB = access.KEY
 CUSTOMER_PATH = re.compile(r"^/customer/(?P<id>[^/]*)/?$")
 
+# Dash's page template with the page language declared (screen readers pick their voice
+# from it; axe's html-has-lang). The placeholders are Dash's documented ones.
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="en-GB">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>
+"""
+
 
 def shell() -> html.Div:
     """The layout served at every URL; callbacks/navigation.py fills `ids.PAGE`."""
@@ -83,7 +104,9 @@ def nav_links(active_key: str | None) -> list:
         active = active_key == f"tab:{module.KEY}"
         links.append(
             dcc.Link(
-                module.LABEL,
+                # dcc.Link takes no aria-current: the current page is said in words.
+                [module.LABEL, html.Span(" (current page)", className="visually-hidden")]
+                if active else module.LABEL,
                 href="/" + to_search({"tab": module.KEY}),
                 className="nav-link" + (" active" if active else ""),
                 title=module.QUESTION if hasattr(module, "QUESTION") else None,

@@ -22,6 +22,7 @@ from components.common import (
     col_customer,
     col_int,
     col_text,
+    control,
     data_grid,
     file_slug,
     fmt_int,
@@ -106,25 +107,18 @@ def layout(params: UrlParams):
         [
             *period_controls(KEY, params),
             feature_control(params),
-            html.Div([
-                html.Label("Measure"),
-                dcc.Dropdown(id=ids.USAGE_METRIC, value=metric, **dropdown,
-                             options=_choices({k: m.label for k, m in METRICS.items()}, metric),
-                             placeholder=METRICS[DEFAULT_METRIC].label,
-                             style={"minWidth": "15rem"}),
-            ], className="control"),
-            html.Div([
-                html.Label("Order"),
-                dcc.Dropdown(id=ids.USAGE_ORDER, value=order, **dropdown,
-                             options=_choices(ORDERS, order), placeholder=ORDERS[DEFAULT_ORDER],
-                             style={"minWidth": "10rem"}),
-            ], className="control", style={"minWidth": "10rem"}),
-            html.Div([
-                html.Label("How many"),
-                dcc.Dropdown(id=ids.USAGE_TOP, value=top, **dropdown,
-                             options=_choices(top_labels, top),
-                             placeholder=f"Top {DEFAULT_TOP}", style={"minWidth": "8rem"}),
-            ], className="control", style={"minWidth": "8rem"}),
+            control("Measure", dcc.Dropdown(
+                id=ids.USAGE_METRIC, value=metric, **dropdown,
+                options=_choices({k: m.label for k, m in METRICS.items()}, metric),
+                placeholder=METRICS[DEFAULT_METRIC].label, style={"minWidth": "15rem"})),
+            control("Order", dcc.Dropdown(
+                id=ids.USAGE_ORDER, value=order, **dropdown,
+                options=_choices(ORDERS, order), placeholder=ORDERS[DEFAULT_ORDER],
+                style={"minWidth": "10rem"}), style={"minWidth": "10rem"}),
+            control("How many", dcc.Dropdown(
+                id=ids.USAGE_TOP, value=top, **dropdown, options=_choices(top_labels, top),
+                placeholder=f"Top {DEFAULT_TOP}", style={"minWidth": "8rem"}),
+                style={"minWidth": "8rem"}),
         ],
         className="controls no-print",
     )
@@ -136,7 +130,9 @@ def layout(params: UrlParams):
             controls,
             period_note(KEY),
             loading(html.Div(id=ids.USAGE_SUMMARY)),
-            loading(graph(ids.USAGE_CHART, filename="usage_leaderboard")),
+            loading(graph(ids.USAGE_CHART, filename="usage_leaderboard",
+                          caption="Leaderboard chart: the customers ranked by the measure chosen",
+                          described_by=(ids.USAGE_SUMMARY,))),
             loading(html.Div(id=ids.USAGE_BODY)),
             subtitle="Customers that pay for a feature, ranked by how much they use it. "
                      "Click a bar or a customer to open their page; Back returns here.",

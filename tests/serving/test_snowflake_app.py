@@ -127,7 +127,7 @@ def chosen_parameters(duckdb_app) -> dict:
             "as_of": as_of, "last_export": last_export, "first_week": first_week,
             "last_week": last_week, "feature": str(top["feature"]),
             "option": str(top["selected_option"]), "unpaid_org": unpaid_org,
-            "changed_org": changed_org, "reason": unpaid.reasons()[0],
+            "changed_org": changed_org, "reason": min(unpaid.reason_definitions()["reason"]),
             "first_day": pd.Timestamp(extent["first_export_date"]).date(),
         }
 
@@ -167,7 +167,7 @@ CASES = [
          lambda p: unpaid.weekly_overview(p["first_week"], p["last_week"], None, None)),
     Case("unpaid.weekly_by_reason",
          lambda p: unpaid.weekly_by_reason(p["first_week"], p["last_week"], p["feature"], None)),
-    Case("unpaid.reasons", lambda p: unpaid.reasons()),
+    Case("unpaid.reason_definitions", lambda p: unpaid.reason_definitions()),
     Case("unpaid.customers_ranked",
          lambda p: unpaid.customers_ranked(p["first_week"], p["last_export"], None, p["reason"])),
     Case("unpaid.customer_events",

@@ -12,9 +12,18 @@
 {%- endmacro %}
 
 {#- (pattern, replacement) pairs, applied in order; POSIX classes only, no backreference
-    in a pattern, so one text works for RE2 (DuckDB) and Snowflake's POSIX ERE. -#}
+    and no flag (keys match in any case through [eE][mM]... classes), so one text works
+    for RE2 (DuckDB), Snowflake's POSIX ERE and fakesnow's three-argument regexp_replace. -#}
 {% macro personal_key_patterns() -%}
-    {%- set keys = personal_keys() | join('|') -%}
+    {%- set spelled = [] -%}
+    {%- for key in personal_keys() -%}
+        {%- set letters = namespace(text='') -%}
+        {%- for letter in key -%}
+            {%- set letters.text = letters.text ~ '[' ~ letter.lower() ~ letter.upper() ~ ']' -%}
+        {%- endfor -%}
+        {%- do spelled.append(letters.text) -%}
+    {%- endfor -%}
+    {%- set keys = spelled | join('|') -%}
     {{ return([
         ('("(' ~ keys ~ ')"[[:space:]]*:[[:space:]]*)("(\\\\.|[^"\\\\])*"?|[^",}[:space:]]+)',
          '\\1"***REDACTED***"'),
@@ -31,12 +40,12 @@
     {{ redacted.sql }}
 {%- endmacro %}
 
-{# Every match of `pattern` in `text_sql`, case-insensitive, replaced. #}
+{# Every match of `pattern` in `text_sql` replaced. #}
 {% macro default__regexp_replace_all(text_sql, pattern, replacement) -%}
-    regexp_replace({{ text_sql }}, '{{ pattern | replace("'", "''") }}', '{{ replacement | replace("'", "''") }}', 'gi')
+    regexp_replace({{ text_sql }}, '{{ pattern | replace("'", "''") }}', '{{ replacement | replace("'", "''") }}', 'g')
 {%- endmacro %}
 
 {#- Snowflake string literals treat a backslash as an escape: double each one. -#}
 {% macro snowflake__regexp_replace_all(text_sql, pattern, replacement) -%}
-    regexp_replace({{ text_sql }}, '{{ pattern | replace("\\", "\\\\") | replace("'", "''") }}', '{{ replacement | replace("\\", "\\\\") | replace("'", "''") }}', 1, 0, 'i')
+    regexp_replace({{ text_sql }}, '{{ pattern | replace("\\", "\\\\") | replace("'", "''") }}', '{{ replacement | replace("\\", "\\\\") | replace("'", "''") }}')
 {%- endmacro %}

@@ -12,31 +12,50 @@
 {%- endmacro %}
 
 {#- (pattern, replacement) pairs, applied in order; POSIX classes only, no backreference
-    in a pattern, so one text works for RE2 (DuckDB) and Snowflake's POSIX ERE. -#}
-{% macro personal_key_patterns() -%}
-    {%- set keys = personal_keys() | join('|') -%}
+    and no flag (keys match in any case through [eE][mM]... classes), so one text works
+    for RE2 (DuckDB), Snowflake's POSIX ERE and fakesnow's three-argument regexp_replace. -#}
+{% macro personal_key_patterns(backslash_escapes=true) -%}
+    {%- set spelled = [] -%}
+    {%- for key in personal_keys() -%}
+        {%- set letters = namespace(text='') -%}
+        {%- for letter in key -%}
+            {%- set letters.text = letters.text ~ '[' ~ letter.lower() ~ letter.upper() ~ ']' -%}
+        {%- endfor -%}
+        {%- do spelled.append(letters.text) -%}
+    {%- endfor -%}
+    {%- set keys = spelled | join('|') -%}
+    {%- if backslash_escapes -%}
+        {%- set json_value = '"(\\\\.|[^"\\\\])*"?' -%}
+        {%- set csv_value = '""(\\\\""|\\\\[^"]|[^"\\\\])*("")?' -%}
+    {%- else -%}
+        {%- set json_value = '"[^"]*"?' -%}
+        {%- set csv_value = '""[^"]*("")?' -%}
+    {%- endif -%}
     {{ return([
-        ('("(' ~ keys ~ ')"[[:space:]]*:[[:space:]]*)("(\\\\.|[^"\\\\])*"?|[^",}[:space:]]+)',
+        ('("(' ~ keys ~ ')"[[:space:]]*:[[:space:]]*)(' ~ json_value ~ '|[^",}[:space:]]+)',
          '\\1"***REDACTED***"'),
-        ('(""(' ~ keys ~ ')""[[:space:]]*:[[:space:]]*)(""(\\\\""|\\\\[^"]|[^"\\\\])*("")?|[^",}[:space:]]+)',
+        ('(""(' ~ keys ~ ')""[[:space:]]*:[[:space:]]*)(' ~ csv_value ~ '|[^",}[:space:]]+)',
          '\\1""***REDACTED***""'),
     ]) }}
 {%- endmacro %}
 
 {% macro redact_personal_keys(text_expression) -%}
     {%- set redacted = namespace(sql=text_expression) -%}
-    {%- for pattern, replacement in personal_key_patterns() -%}
+    {#- Snowflake: no backslash in a pattern (fakesnow mistranslates escaped ones), so a
+        value holding an escaped quote is redacted up to that quote only; the masking
+        policy on RAW_RECORD still covers the USER rows there. -#}
+    {%- for pattern, replacement in personal_key_patterns(backslash_escapes=target.type != 'snowflake') -%}
         {%- set redacted.sql = adapter.dispatch('regexp_replace_all')(redacted.sql, pattern, replacement) -%}
     {%- endfor -%}
     {{ redacted.sql }}
 {%- endmacro %}
 
-{# Every match of `pattern` in `text_sql`, case-insensitive, replaced. #}
+{# Every match of `pattern` in `text_sql` replaced. #}
 {% macro default__regexp_replace_all(text_sql, pattern, replacement) -%}
-    regexp_replace({{ text_sql }}, '{{ pattern | replace("'", "''") }}', '{{ replacement | replace("'", "''") }}', 'gi')
+    regexp_replace({{ text_sql }}, '{{ pattern | replace("'", "''") }}', '{{ replacement | replace("'", "''") }}', 'g')
 {%- endmacro %}
 
 {#- Snowflake string literals treat a backslash as an escape: double each one. -#}
 {% macro snowflake__regexp_replace_all(text_sql, pattern, replacement) -%}
-    regexp_replace({{ text_sql }}, '{{ pattern | replace("\\", "\\\\") | replace("'", "''") }}', '{{ replacement | replace("\\", "\\\\") | replace("'", "''") }}', 1, 0, 'i')
+    regexp_replace({{ text_sql }}, '{{ pattern | replace("\\", "\\\\") | replace("'", "''") }}', '{{ replacement | replace("\\", "\\\\") | replace("'", "''") }}')
 {%- endmacro %}

@@ -17,6 +17,7 @@ import serving
 from components import layout
 from config import REPO_ROOT, check_exposure, load_settings
 from queries import runner
+from serving.observability import LogLineFormatter
 
 TITLE = "Accurx feature analytics"
 
@@ -26,7 +27,7 @@ def _configure_logging(level: str) -> None:
     logger.setLevel(level)
     if not logger.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.setFormatter(LogLineFormatter())  # one line per record, controls escaped
         logger.addHandler(handler)
 
 

@@ -30,3 +30,17 @@ dagcomponentfuncs.CustomerLink = function (props) {
         props.value
     );
 };
+
+/* Functions named in grid props as {"function": "..."} (dash-ag-grid looks them up here). */
+var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
+
+/* CSV export's processCellCallback (components/common.py data_grid): a text cell that a
+   spreadsheet would read as a formula (it starts with =, +, -, @, or a tab or carriage
+   return that some spreadsheets skip before one) is prefixed with an apostrophe, so it
+   opens as text. Numbers are left alone: -3 stays a number. */
+dagfuncs.neutraliseFormula = function (value) {
+    if (typeof value === "string" && /^[=+\-@\t\r]/.test(value)) {
+        return "'" + value;
+    }
+    return value;
+};

@@ -132,10 +132,16 @@ def parse_period(value: str | None) -> tuple[str, tuple[dt.date, dt.date] | None
 def resolve_period(value: str | None, data_first_week: dt.date, data_last_week: dt.date) -> Period:
     """The weeks a URL value means, presets counted back from the latest week of data.
 
+    Chosen dates are clamped to the data's weeks when they overlap them: 1900..2999 and
+    the data's own first..last weeks query (and cache) the same weeks. A period wholly
+    outside the data keeps its weeks: the pages say so and query nothing.
+
     Raises ValueError (see parse_period)."""
     preset, picked = parse_period(value)
     if picked:
         start_week, end_week = monday(picked[0]), monday(picked[1])
+        if start_week <= data_last_week and end_week >= data_first_week:
+            start_week, end_week = max(start_week, data_first_week), min(end_week, data_last_week)
         canonical = f"{picked[0].isoformat()}{RANGE_SEPARATOR}{picked[1].isoformat()}"
     else:
         weeks = PRESETS[preset][1]
@@ -181,22 +187,24 @@ def validate_feature(feature: str | None) -> tuple[str | None, list[str]]:
 )
 def show_period(value):
     """Buttons, picker and note drawn from the URL's period (nothing here writes the URL)."""
-    count = len(ctx.outputs_list[0])
+    counts = [len(outputs) for outputs in ctx.outputs_list]  # one per tab, as sent
+
+    def each(*values):
+        return tuple([value] * count for value, count in zip(values, counts))
+
+    shown_preset = preset_of(value) if isinstance(value, str) or value is None else None
     try:
         period = current_period(value)
     except ValueError as err:
-        note = error_state(str(err), title="Check the period")
-        return [None] * count, [None] * count, [None] * count, [None] * count, [None] * count, [note] * count
+        return each(None, None, None, None, None, error_state(str(err), title="Check the period"))
     except WarehouseError:
-        return ([preset_of(value)] * count, [None] * count, [None] * count, [None] * count,
-                [None] * count, [None] * count)  # the tab's own areas show the error
+        return each(shown_preset, None, None, None, None, None)  # the tab's own areas show the error
     if period is None:
-        return [preset_of(value)] * count, *([[None] * count] * 4), ["There is no usage data yet."] * count
+        return each(shown_preset, None, None, None, None, "There is no usage data yet.")
     start, end = period.picker_dates
-    lowest = min(period.data_first_week, period.start_week).isoformat()
-    highest = max(period.data_last_week, period.end_week) + dt.timedelta(days=6)
-    return ([period.preset] * count, [start] * count, [end] * count, [lowest] * count,
-            [highest.isoformat()] * count, [period.describe()] * count)
+    lowest = min(period.data_first_week.isoformat(), start)  # ISO dates sort as text
+    highest = max((period.data_last_week + dt.timedelta(days=6)).isoformat(), end)
+    return each(period.preset, start, end, lowest, highest, period.describe())
 
 
 @callback(

@@ -38,6 +38,7 @@ import datetime as dt
 import re
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
+from html import escape
 from urllib.parse import parse_qs, urlencode
 
 import dash_ag_grid as dag
@@ -205,8 +206,11 @@ def empty_figure(message: str = "") -> go.Figure:
     fig.update_layout(
         template=THEME,
         xaxis={"visible": False}, yaxis={"visible": False},
-        annotations=[{"text": "<br>".join(textwrap.wrap(message, 80)), "showarrow": False,
-                          "font": {"size": 16, "color": "#6c757d"}}]
+        # Escaped: the message may quote a URL parameter, and plotly renders tags in
+        # annotations (an <a href> would become a link). Wrapped first, so no line
+        # break falls inside an entity.
+        annotations=[{"text": "<br>".join(escape(line) for line in textwrap.wrap(message, 80)),
+                      "showarrow": False, "font": {"size": 16, "color": "#6c757d"}}]
         if message else [],
         height=320,
     )
@@ -412,13 +416,19 @@ def grid_rows(frame: pd.DataFrame) -> list[dict]:
     return out.to_dict("records")
 
 
+# Spreadsheet formula injection: a text cell starting with =, +, - or @ is written as
+# text (assets/dashAgGridComponentFunctions.js, neutraliseFormula).
+CSV_CELL_CALLBACK = {"function": "neutraliseFormula(params.value)"}
+
+
 def data_grid(name: str, frame: pd.DataFrame, columns: list[dict], file_name: str,
               title: str | None = None, height: int = 420, row_id: str | None = None,
               page_size: int | None = None, row_style: dict | None = None) -> html.Div:
     """A sortable, filterable grid of `frame` with a 'Download CSV' button.
 
     The CSV holds what the grid shows: rows after its filter and sort, the visible
-    columns with their headers, raw values, named `<file_name>.csv`. `row_style` is AG
+    columns with their headers, raw values (a text value that a spreadsheet would run as a
+    formula prefixed with an apostrophe), named `<file_name>.csv`. `row_style` is AG
     Grid's getRowStyle (e.g. {"styleConditions": [...]} to highlight rows)."""
     options: dict = {"animateRows": False, "enableCellTextSelection": True,
                      "ensureDomOrder": True, "suppressCsvExport": False}
@@ -439,7 +449,7 @@ def data_grid(name: str, frame: pd.DataFrame, columns: list[dict], file_name: st
                        "useValueFormatterForExport": False, "minWidth": 110},
         dashGridOptions=options,
         columnSize="responsiveSizeToFit",
-        csvExportParams={"fileName": f"{file_name}.csv"},
+        csvExportParams={"fileName": f"{file_name}.csv", "processCellCallback": CSV_CELL_CALLBACK},
         **({"getRowId": f"params.data.{row_id} + ''"} if row_id else {}),
         **({"getRowStyle": row_style} if row_style else {}),
         style=style,

@@ -153,3 +153,54 @@ class SingleFlight:
     def __len__(self) -> int:
         with self._mutex:
             return len(self._entries)
+
+
+class LastGoodCopies:
+    """This process's own budget of "last good" copies, apart from the shared cache.
+
+    The shared cache holds query results and rendered responses beside the last good
+    copies, and a flood of distinct requests can push anything out of it. Here up to
+    `max_entries` copies are kept per process, each for `max_age_seconds`. A full
+    budget makes room only by dropping a copy stored once (the oldest of them): a
+    result asked for again and again (stored anew each time the cache expires) is never
+    pushed out by a flood of requests each made once. `put` returns whether it kept it.
+    """
+
+    def __init__(self, max_entries: int, max_age_seconds: float):
+        self.max_entries = max_entries
+        self.max_age_seconds = max_age_seconds
+        self._lock = threading.Lock()
+        self._entries: dict[str, list] = {}  # key -> [stored at (time.time), value, times stored]
+
+    def get(self, key: str):
+        """(stored at, value), or None when absent or older than max_age_seconds."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or time.time() - entry[0] > self.max_age_seconds:
+                return None
+            return entry[0], entry[1]
+
+    def put(self, key: str, value: Any) -> bool:
+        now = time.time()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                entry[:] = [now, value, entry[2] + 1]
+                return True
+            if len(self._entries) >= self.max_entries:
+                self._drop_expired(now)
+            if len(self._entries) >= self.max_entries:
+                once = [k for k, e in self._entries.items() if e[2] == 1]
+                if not once:
+                    return False
+                del self._entries[min(once, key=lambda k: self._entries[k][0])]
+            self._entries[key] = [now, value, 1]
+            return True
+
+    def _drop_expired(self, now: float) -> None:
+        for key in [k for k, e in self._entries.items() if now - e[0] > self.max_age_seconds]:
+            del self._entries[key]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)

@@ -19,7 +19,9 @@ locked by a rebuild) are retried with jittered exponential back-off, at most
 ACCURX_QUERY_ATTEMPTS tries and no retry started after ACCURX_RETRY_BUDGET_SECONDS;
 permanent ones (sign-in refused, SQL compilation error, missing view) are not. Each
 result is also kept as a "last good" copy keyed WITHOUT the build identity (for
-ACCURX_STALE_MAX_AGE_SECONDS). When the warehouse is slow, down, locked, missing or
+ACCURX_STALE_MAX_AGE_SECONDS), in the shared cache (for every worker) and in the
+worker's own budget of LAST_GOOD_MAX_ENTRIES copies that a flood of requests cannot
+empty (queries/cache.py LastGoodCopies). When the warehouse is slow, down, locked, missing or
 refuses the sign-in, `run_query` returns that copy instead of raising: the frame
 carries a `Staleness` (in `frame.attrs["stale"]`, and gathered per request in
 `queries.request_state.request_staleness()`), so a callback shows "Showing results
@@ -61,7 +63,7 @@ import pandas as pd
 
 from config import Settings
 from queries.backends import make_backend
-from queries.cache import SafeCache, SingleFlight
+from queries.cache import LastGoodCopies, SafeCache, SingleFlight
 from queries.errors import OUTAGE_KINDS, STALE_ATTR, Staleness, WarehouseError
 from queries.request_state import remember_failure, remember_stale, request_deadline
 from queries.sqlfile import Params, QueryRef, Statement, bind, load_statements
@@ -70,6 +72,9 @@ log = logging.getLogger("accurx.queries")
 
 EXTENSION_KEY = "accurx_runner"
 LAST_GOOD_PREFIX = "last-good:"
+# Last good copies each worker keeps of its own (queries/cache.py LastGoodCopies): a
+# page's results are a few kB to a few hundred kB.
+LAST_GOOD_MAX_ENTRIES = 256
 MAX_BACKOFF_SECONDS = 2.0
 # The statements the runner itself asks (queries/organisations.sql): the one whose
 # answer changes with every build (for a warehouse that cannot say so itself), and the
@@ -161,6 +166,8 @@ class Runner:
                  readiness_query: QueryRef = DATA_EXTENT):
         self.settings = settings
         self.cache = SafeCache(cache, settings.outage_cooldown_seconds)
+        # Last good copies kept apart from the shared cache (which a flood can empty).
+        self.last_good = LastGoodCopies(LAST_GOOD_MAX_ENTRIES, settings.stale_max_age_seconds)
         self.backend = make_backend(settings, identity_query)
         self.readiness_query = readiness_query
         self._flights = SingleFlight()
@@ -192,7 +199,8 @@ class Runner:
         except WarehouseError as exc:
             last_good = None
             if allow_stale and exc.serves_stale and self.settings.stale_max_age_seconds:
-                last_good = self.cache.get(LAST_GOOD_PREFIX + request_key)
+                last_good = (self.last_good.get(request_key)
+                             or self.cache.get(LAST_GOOD_PREFIX + request_key))
             if last_good is None:
                 remember_failure()
                 self._log(statement, started, "error", None, attempts.retries, exc)
@@ -238,6 +246,7 @@ class Runner:
                 raise
             self.cache.set(key, frame)
             if self.settings.stale_max_age_seconds:
+                self.last_good.put(request_key, frame)
                 self.cache.set(LAST_GOOD_PREFIX + request_key, (time.time(), frame),
                                timeout=self.settings.stale_max_age_seconds)
         finally:

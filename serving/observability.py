@@ -25,6 +25,11 @@ A line is JSON::
   `skip` (no build identity or no cache) or `off`.
 
 No input values, no user, no SQL, no parameters: nothing personal or secret.
+
+`LogLineFormatter` is the app's log format (app.py): one line per record, whatever the
+record quotes. Control characters (a newline or an ANSI escape sent in a URL
+parameter, such as `/auth/callback?error=`) are written as escapes, so a request
+cannot forge or hide a line; a traceback becomes one line too.
 """
 
 from __future__ import annotations
@@ -46,6 +51,23 @@ _G_QUERIES = "accurx_queries"
 _G_STARTED = "accurx_callback_started"
 _G_CALLBACK = "accurx_callback"
 _TAB_KEY = re.compile(r"^[a-z][a-z-]{0,30}$")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+def escape_controls(text: str) -> str:
+    """`text` with each control character written as its Python escape (\\n, \\x1b)."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+class LogLineFormatter(logging.Formatter):
+    """A log record as one line: control characters escaped (see the module docstring)."""
+
+    def __init__(self, fmt: str = LOG_FORMAT):
+        super().__init__(fmt)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return escape_controls(super().format(record))
 
 
 class _RequestQueryCollector(logging.Handler):

@@ -9,7 +9,10 @@ in the same flask-caching store as the query results (per process, or Redis shar
 by every worker), and sent again for a byte-identical request.
 
 The key is the SHA-256 of:
-- the request body (callback, inputs, state, which input changed),
+- the request as Dash reads it (`canonical_request`: the callback, its outputs, inputs
+  and state as id, property and value, which inputs changed), as compact JSON with
+  sorted keys: extra fields, other spacing or another key order are the same request
+  and do not render or store again (serving/dash_requests.py has checked its shape),
 - the warehouse build identity (a rebuilt warehouse is never answered from an older
   build's responses),
 - whether the viewer may see personal data (serving/personal_data.py), the only
@@ -30,8 +33,8 @@ that is not stored (a warehouse error, a stale copy) is handed to the requests o
 same worker that waited for it, which send it as it is (`"response_cache": "shared"`)
 instead of rendering it again against a warehouse that is failing.
 
-A response is stored only when it is a 200 and every query it made was answered from
-the current build (no warehouse error, no stale copy: those must be retried next
+A response is stored only when it is a 200, at most MAX_STORED_BYTES as stored, and
+every query it made was answered from the current build (no warehouse error, no stale copy: those must be retried next
 time). Sign-in, the request-shape check and the callback timer run before the lookup
 (they are registered first), so a cached response is never sent to a signed-out
 client, and the callback's log line says `"response_cache": "hit"`.
@@ -43,6 +46,7 @@ install it; with CACHE_TYPE=NullCache it installs nothing either.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from pathlib import Path
 
@@ -66,6 +70,35 @@ _SOURCE_FOLDERS = ("callbacks", "components", "queries", "serving")
 _ENCODINGS = ("br", "gzip")
 # How long a request waits for an identical one's render before rendering itself.
 RENDER_WAIT_SECONDS = 20.0
+# Larger rendered bodies (compressed) are sent but not kept: a few requests for big
+# pages cannot fill the store.
+MAX_STORED_BYTES = 512 * 1024
+_REQUEST_FIELDS = ("output", "outputs", "inputs", "state", "changedPropIds")
+
+
+def _dependency(item, with_value: bool):
+    if isinstance(item, list):  # an ALL / ALLSMALLER wildcard's components
+        return [_dependency(i, with_value) for i in item]
+    if not isinstance(item, dict):
+        return item
+    kept = {"id": item.get("id"), "property": item.get("property")}
+    if with_value:
+        kept["value"] = item.get("value")  # Dash reads a missing value as None
+    return kept
+
+
+def canonical_request(body) -> bytes:
+    """The fields of a callback request body that Dash uses, as canonical JSON bytes."""
+    if not isinstance(body, dict):
+        return b""
+    fields = {name: body.get(name) for name in _REQUEST_FIELDS}
+    for name in ("inputs", "state"):
+        if isinstance(fields[name], list):
+            fields[name] = [_dependency(item, True) for item in fields[name]]
+    outputs = fields["outputs"]
+    fields["outputs"] = ([_dependency(o, False) for o in outputs] if isinstance(outputs, list)
+                         else _dependency(outputs, False))
+    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
 
 
@@ -134,7 +167,7 @@ def install(app: dash.Dash) -> None:
         for part in (version, build, str(viewer_may_see_personal_data()), encoding):
             digest.update(part.encode())
             digest.update(b"\0")
-        digest.update(flask.request.get_data(cache=True))
+        digest.update(canonical_request(flask.request.get_json(silent=True)))
         return KEY_PREFIX + digest.hexdigest()
 
     flights = SingleFlight()
@@ -202,7 +235,8 @@ def install(app: dash.Dash) -> None:
             flask.g.accurx_response_outcome = response.get_data()  # for those who waited
             return response
         body = _compress(response.get_data(), encoding)
-        current_runner().cache.set(key, body)  # a cache that is down is skipped
+        if len(body) <= MAX_STORED_BYTES:
+            current_runner().cache.set(key, body)  # a cache that is down is skipped
         if encoding != "identity":
             response.set_data(body)
             response.headers["Content-Encoding"] = encoding

@@ -51,7 +51,7 @@ def tiny_warehouse(path: Path, organisations: list[tuple[int, str]]) -> Path:
     return path
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_tiny_warehouse():
     """`tiny_warehouse` for the runner's tests: a warehouse in milliseconds."""
     return tiny_warehouse

@@ -169,8 +169,9 @@ class DuckDBBackend:
             st = os.stat(self.path)
         except FileNotFoundError:
             raise WarehouseError(
-                f"The warehouse has not been built yet: there is no file at {self.path}. "
-                "Run `make run` (it builds the demo warehouse) or set ACCURX_DUCKDB_PATH.",
+                # The file's name only: the page is no place for the server's folders.
+                f"The warehouse has not been built yet: its file ({self.path.name}) does not "
+                "exist. Run `make run` (it builds the demo warehouse) or set ACCURX_DUCKDB_PATH.",
                 "not_built", cause="FileNotFoundError",
             ) from None
         return f"duckdb:{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"

@@ -7,6 +7,7 @@ import pandas as pd
 
 from components import ids
 from components.common import (
+    CSV_CELL_CALLBACK,
     UrlParams,
     data_grid,
     empty_figure,
@@ -33,7 +34,8 @@ def test_data_grid_rows_export_and_id(text_of):
     assert grid.id == ids.grid("g")
     assert grid.rowData == [{"organisation_id": 3, "name": "Ash Surgery", "day": "2026-04-05"},
                             {"organisation_id": 5, "name": None, "day": "2026-04-06"}]
-    assert grid.csvExportParams == {"fileName": "customers_2026.csv"}
+    assert grid.csvExportParams == {"fileName": "customers_2026.csv",
+                                    "processCellCallback": CSV_CELL_CALLBACK}
     assert grid.getRowId == "params.data.organisation_id + ''"
     assert "2 rows" in text_of(block) and "Customers" in text_of(block)
     assert not hasattr(grid, "getRowStyle") or grid.getRowStyle is None

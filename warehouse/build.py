@@ -13,7 +13,7 @@ checkpointed) before the swap; its artifacts and logs go to `<dir>/.build/dbt/`,
 concurrent builds of different warehouses do not share a target folder.
 
 `--select` passes dbt node selectors through (`+churn_risk_backtest`: that view and every
-node it depends on). The result is a PARTIAL warehouse, for checks that need a few views
+node it depends on, with the data tests that read only selected models). The result is a PARTIAL warehouse, for checks that need a few views
 quickly (the churn back-test without the forecasts); the dashboard needs a full build.
 """
 
@@ -109,7 +109,9 @@ def dbt_command(target: str, dbt_dir: Path, project_dir: Path,
         # dbt.log at debug level costs seconds of CPU per build; the console log and
         # run_results.json say what failed.
         "--log-level-file", "none",
-        *(("--select", *select) if select else ()),
+        # cautious: a data test runs only when every model it reads is selected (a
+        # relationship to an unselected dimension is not part of a partial build).
+        *(("--select", *select, "--indirect-selection", "cautious") if select else ()),
     ]  # fmt: skip
 
 

@@ -154,7 +154,8 @@ def test_select_passes_dbt_selectors_through_and_is_duckdb_only(tmp_path: Path):
     full = dbt_command("duckdb", tmp_path, PROJECT_DIR)
     partial = dbt_command("duckdb", tmp_path, PROJECT_DIR, ("+churn_risk_backtest", "organisations"))
     assert "--select" not in full
-    assert partial[len(full):] == ["--select", "+churn_risk_backtest", "organisations"]
+    assert partial[len(full):] == ["--select", "+churn_risk_backtest", "organisations",
+                                   "--indirect-selection", "cautious"]
     result = subprocess.run(
         [sys.executable, "-m", "warehouse", "build", "--target", "snowflake", "--select", "x"],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False,

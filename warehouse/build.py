@@ -1,4 +1,5 @@
-"""`build --db PATH [--target duckdb]`: `dbt build` into a fresh warehouse file, then swap it in.
+"""`build --db PATH [--target duckdb] [--select NODE ...]`: `dbt build` into a fresh warehouse
+file, then swap it in.
 
 The module's rule: the live warehouse is replaced only by a build that fully passed.
 The build copies the live file to `<dir>/.build/<same name>`, keeps only schema "01_RAW", runs
@@ -10,6 +11,10 @@ the previous warehouse serving and exits non-zero naming what failed.
 dbt runs in a subprocess so that its DuckDB connection is closed (and the file
 checkpointed) before the swap; its artifacts and logs go to `<dir>/.build/dbt/`, so
 concurrent builds of different warehouses do not share a target folder.
+
+`--select` passes dbt node selectors through (`+churn_risk_backtest`: that view and every
+node it depends on, with the data tests that read only selected models). The result is a PARTIAL warehouse, for checks that need a few views
+quickly (the churn back-test without the forecasts); the dashboard needs a full build.
 """
 
 from __future__ import annotations
@@ -91,7 +96,8 @@ def copy_raw_schema(live_path: Path, stage: Path) -> dict[str, int]:
     return copied
 
 
-def dbt_command(target: str, dbt_dir: Path, project_dir: Path) -> list[str]:
+def dbt_command(target: str, dbt_dir: Path, project_dir: Path,
+                select: tuple[str, ...] = ()) -> list[str]:
     return [
         sys.executable, "-c", "from dbt.cli.main import cli; cli()",
         "--no-use-colors", "build",
@@ -103,6 +109,9 @@ def dbt_command(target: str, dbt_dir: Path, project_dir: Path) -> list[str]:
         # dbt.log at debug level costs seconds of CPU per build; the console log and
         # run_results.json say what failed.
         "--log-level-file", "none",
+        # cautious: a data test runs only when every model it reads is selected (a
+        # relationship to an unselected dimension is not part of a partial build).
+        *(("--select", *select, "--indirect-selection", "cautious") if select else ()),
     ]  # fmt: skip
 
 
@@ -124,13 +133,14 @@ def failure_summary(run_results_path: Path) -> list[str]:
 
 
 def run_dbt(
-    target: str, env: dict[str, str], dbt_dir: Path, project_dir: Path, cwd: Path | None = None
+    target: str, env: dict[str, str], dbt_dir: Path, project_dir: Path, cwd: Path | None = None,
+    select: tuple[str, ...] = (),
 ) -> None:
     """Run `dbt build`, streaming its log; raise WarehouseError naming the failed nodes."""
     run_results = dbt_dir / "target" / "run_results.json"
     run_results.unlink(missing_ok=True)
     seed_partial_parse(dbt_dir, project_dir, target)
-    command = dbt_command(target, dbt_dir, project_dir)
+    command = dbt_command(target, dbt_dir, project_dir, select)
     proc = subprocess.run(command, env=env, cwd=cwd, check=False)
     if proc.returncode != 0:
         summary = failure_summary(run_results)
@@ -185,17 +195,20 @@ def dbt_environment(**overrides: str) -> dict[str, str]:
     }
 
 
-def build(db_path: Path, target: str = "duckdb", project_dir: Path = PROJECT_DIR) -> None:
+def build(db_path: Path, target: str = "duckdb", project_dir: Path = PROJECT_DIR,
+          select: tuple[str, ...] = ()) -> None:
     """Build the warehouse at `db_path` from its raw schema and swap the result in.
 
     With target "snowflake" dbt builds in Snowflake (credentials from the environment)
     and no file is involved; the build then checks in Snowflake that every personal
-    column carries its masking policy (warehouse.masking). Raises WarehouseError on any
-    failure; the live file is then untouched.
+    column carries its masking policy (warehouse.masking). `select` (dbt node selectors)
+    builds only those nodes: a partial warehouse. Raises WarehouseError on any failure;
+    the live file is then untouched.
     """
     if target == "snowflake":
         dbt_dir = PROJECT_DIR / "target" / "snowflake-build"
-        run_dbt(target, dbt_environment(ACCURX_DBT_TARGET=target), dbt_dir, project_dir)
+        run_dbt(target, dbt_environment(ACCURX_DBT_TARGET=target), dbt_dir, project_dir,
+                select=select)
         checked = verify_snowflake_masking(project_dir, dbt_dir / "target" / "manifest.json")
         print(f"masking verified: {checked} personal columns carry their policy", flush=True)
         return
@@ -213,7 +226,7 @@ def build(db_path: Path, target: str = "duckdb", project_dir: Path = PROJECT_DIR
         # parse) identical from one warehouse to the next.
         env = dbt_environment(ACCURX_DUCKDB_PATH=stage.name, ACCURX_DBT_TARGET=target)
         try:
-            run_dbt(target, env, dbt_dir, project_dir, cwd=stage.parent)
+            run_dbt(target, env, dbt_dir, project_dir, cwd=stage.parent, select=select)
         except BaseException:
             remove_database_file(stage)
             raise
@@ -232,11 +245,18 @@ def main(argv: list[str]) -> int:
         "--project-dir", type=Path, default=PROJECT_DIR,
         help="dbt project folder (default: the warehouse package itself)",
     )  # fmt: skip
+    parser.add_argument(
+        "--select", nargs="+", default=[], metavar="NODE",
+        help="dbt node selectors to build (e.g. +churn_risk_backtest): a PARTIAL warehouse "
+        "for quick checks; the dashboard needs a full build",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.target == "duckdb" and args.db is None:
         parser.error("--db is required with --target duckdb")
+    if args.select and args.target != "duckdb":
+        parser.error("--select builds a partial DuckDB warehouse only (target duckdb)")
     started = time.perf_counter()
-    build(args.db, args.target, args.project_dir.resolve())
+    build(args.db, args.target, args.project_dir.resolve(), tuple(args.select))
     where = f"{args.db} is live" if args.target == "duckdb" else "built in Snowflake"
     print(f"build finished in {time.perf_counter() - started:.1f}s: {where}")
     return 0

@@ -18,6 +18,7 @@ commands:
   demo --out RAW_DIR [--scale small|demo|large] [--seed N]   write demo raw CSVs + manifest.json
   load RAW_DIR --db PATH                                       load raw CSVs into schema 01_RAW
   build --db PATH [--target duckdb]                            dbt build into a fresh file, swap it in
+        [--select NODE ...]                                    only those dbt nodes: a partial warehouse
 """
 
 

@@ -70,15 +70,20 @@ def message_prefix(seed: int) -> str:
 
 
 def plant_never_users(rng: np.random.Generator, world: World) -> dict[int, np.ndarray]:
-    """Organisations enabled for Video / Self Book Individual on every known day that never
-    send one: they pay for a feature they never use."""
-    orgs, exports, ent = world.orgs, world.exports, world.entitlements
+    """Organisations whose staff never send a Video / Self Book Individual invite although
+    the feature is enabled from day one: they pay for a feature they never use.
+
+    Picked among the stable timelines enabled from the start, BEFORE and regardless of
+    their cancellations (`build_entitlements` cancels every enabled pair at the same
+    rate): a never-user cancels as often as anyone. One cancelled (or switched off for a
+    while) is not "paying, never using" any more; the manifest's `paying_never_using`
+    says which are."""
+    orgs, ent = world.orgs, world.entitlements
     out = {}
     for feature in (VIDEO, SELF_BOOK):
-        known = exports.known(feature)
-        always = (known.any(axis=1) & ~(known & (ent.option[feature] == 0)).any(axis=1)
-                  & (orgs.onboard == 0))
-        pool = np.setdiff1d(np.flatnonzero(always), ent.required[feature])
+        stable = np.array([s == "stable" for s in ent.scenario[feature]])
+        enabled_from_start = stable & (ent.option[feature][:, 0] > 0) & (orgs.onboard == 0)
+        pool = np.setdiff1d(np.flatnonzero(enabled_from_start), ent.required[feature])
         out[feature] = np.sort(rng.choice(pool, size=min(len(pool), max(2, len(orgs) // 40)),
                                           replace=False))
     return out
@@ -170,6 +175,7 @@ def build_manifest(world: World, events: Events, reasons: np.ndarray, rows, faul
         raise RuntimeError("a reversed cancellation before the data reaches 28 days was planted")
     latest = truth.latest_complete_day(world)
     never = truth.paying_never_using(world, events)
+    never_pairs = {(int(o), int(f)) for o, f in never}
     quarantine_rows = [r for table_rows in faults.values() for r in table_rows]
     special = exports.special_days
     coverage = truth.coverage_by_day(world)
@@ -226,9 +232,16 @@ def build_manifest(world: World, events: Events, reasons: np.ndarray, rows, faul
                 "with no feature event for it, over all four features: the feature outside the "
                 "contract has no usage rule, so each of its always-enabled organisations is "
                 "listed. Planted on purpose (zero usage of a feature they pay for) for Video and "
-                "Self Book Individual: planted_never_users; others arise by chance."),
-            "planted_never_users": {FEATURES[f].name: orgs.ids[o].tolist()
-                                    for f, o in never_use.items()},
+                "Self Book Individual: planted_never_users; others arise by chance. A planted "
+                "never-user is cancelled as often as anyone (so that never using a feature does "
+                "not foretell keeping it); those switched off at some point are not paying for "
+                "it throughout and are listed in planted_never_users_cancelled instead."),
+            "planted_never_users": {
+                FEATURES[f].name: [int(orgs.ids[o]) for o in o_list if (o, f) in never_pairs]
+                for f, o_list in never_use.items()},
+            "planted_never_users_cancelled": {
+                FEATURES[f].name: [int(orgs.ids[o]) for o in o_list if (o, f) not in never_pairs]
+                for f, o_list in never_use.items()},
             "unpaid_usage": (
                 "Ordinary usage happens only where the true option allows it, so on known days it "
                 "is paid. no_entitlement_snapshot follows from the planted export faults: usage "

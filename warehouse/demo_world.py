@@ -71,21 +71,27 @@ FEATURES: tuple[Feature, ...] = (
 )
 SMS, VIDEO, SELF_BOOK, TRIAGE = range(4)
 
-# Entitlement scenarios per (organisation, feature) and how often each is drawn.
-SCENARIOS_SMS = {
-    "stable": 0.60, "activation": 0.06, "upgrade": 0.08, "downgrade": 0.05,
-    "cancel_confirmed": 0.05, "cancel_reversed": 0.05, "cancel_provisional": 0.03,
-    "cancel_returns_late": 0.04, "activation_then_cancel": 0.04,
-}
-# Cancellation scenarios take about the same share of the ENABLED pairs of every feature
-# (~22%): a feature with more cancellations per paying customer and less usage would tie
-# low usage to cancelling even without the planted churn signal (demo.py).
-SCENARIOS_ON_OFF = {
-    "stable": 0.75, "activation": 0.10, "cancel_confirmed": 0.04, "cancel_reversed": 0.04,
-    "cancel_provisional": 0.02, "cancel_returns_late": 0.03, "activation_then_cancel": 0.02,
-}
+# The course of each (organisation, feature) entitlement apart from its cancellations, and
+# how often each is drawn; cancellations come on top (CANCELLATION_DAILY_HAZARD).
+SCENARIOS_SMS = {"stable": 0.76, "activation": 0.08, "upgrade": 0.10, "downgrade": 0.06}
+SCENARIOS_ON_OFF = {"stable": 0.88, "activation": 0.12}
+# Every change scenario is planted on a few organisations present from day one (twice when
+# there is room, all protected from export gaps), so even the small scale holds every
+# change type and confirmation state.
+CANCEL_SCENARIOS = ("cancel_confirmed", "cancel_reversed", "cancel_provisional",
+                    "cancel_returns_late", "activation_then_cancel")
+REQUIRED_SMS = ("activation", "upgrade", "downgrade", *CANCEL_SCENARIOS)
+REQUIRED_ON_OFF = ("activation", *CANCEL_SCENARIOS)
+# Every other entitlement is cancelled with the same chance on every day it is enabled,
+# whatever its feature, age, usage or past (about 22% of enabled pairs a year): which
+# pairs cancel, and when, is independent of everything the churn-risk score reads. Only
+# the planted churn signal (demo_events) ties usage to cancelling.
+CANCELLATION_DAILY_HAZARD = 0.0007
+# What follows a cancellation: switched off for good, enabled again within 3-20 days
+# (reversed), or after 35-60 days (a confirmed cancellation, then a return).
+CANCELLATION_OUTCOMES = {"stays_off": 0.55, "reversed": 0.25, "returns_late": 0.20}
 # Starting option probabilities of a stable timeline (option order).
-STABLE_START = {SMS: (0.08, 0.42, 0.50), VIDEO: (0.45, 0.55), SELF_BOOK: (0.45, 0.55)}
+STABLE_START = {SMS: (0.08, 0.42, 0.50), VIDEO: (0.45, 0.55), SELF_BOOK: (0.60, 0.40)}
 
 PLACES = (
     "Abbey", "Ashfield", "Beacon", "Birchwood", "Bridge", "Brook", "Castle", "Cedar", "Church",
@@ -323,6 +329,35 @@ def _timeline(rng: np.random.Generator, feature: int, scenario: str, first: int,
     raise ValueError(f"unknown scenario {scenario!r}")
 
 
+def _cancel_at_constant_hazard(rng: np.random.Generator, option: np.ndarray, first: int,
+                               last: int) -> None:
+    """Switch `option` (one organisation's days, edited in place) off with chance
+    CANCELLATION_DAILY_HAZARD on each enabled day from `first + 5`, again after every
+    return: a memoryless hazard, so the chance of a cancellation in the coming weeks is the
+    same for a pair activated last week, one never used and one back from a reversal.
+    Near the end of the window a cancellation stays off (a reversal there would be
+    ambiguous: the data would end before its 28 confirmation days)."""
+    day = first + 5
+    while True:
+        day += int(rng.geometric(CANCELLATION_DAILY_HAZARD)) - 1
+        if day > last:
+            return
+        if option[day - 1] == 0 or option[day] == 0:
+            day += 1  # not enabled: no cancellation that day (thinning keeps the hazard flat)
+            continue
+        outcome = rng.choice(list(CANCELLATION_OUTCOMES),
+                             p=list(CANCELLATION_OUTCOMES.values()))
+        back = last + 1
+        if outcome == "reversed" and day <= last - 35:
+            back = day + int(rng.integers(3, 21))
+        elif outcome == "returns_late":
+            back = min(back, day + int(rng.integers(35, 61)))
+            if back > last - 3:
+                back = last + 1
+        option[day:back] = 0
+        day = back
+
+
 def build_entitlements(rng: np.random.Generator, orgs: Organisations, calendar: Calendar,
                        ) -> Entitlements:
     n_orgs, n_days, last = len(orgs), calendar.n_days, calendar.last
@@ -333,13 +368,13 @@ def build_entitlements(rng: np.random.Generator, orgs: Organisations, calendar: 
         names = list(weights)
         probs = np.array(list(weights.values()))
         drawn = list(rng.choice(names, size=n_orgs, p=probs / probs.sum()))
-        # Every change scenario at least once (twice when there is room), on organisations
-        # present from day one, so even the small scale holds every change type.
-        required = [s for s in names if s != "stable"]
+        required = list(REQUIRED_SMS if feature == SMS else REQUIRED_ON_OFF)
         required = required * (2 if len(from_start) >= 4 * len(required) else 1)
         planted = rng.choice(from_start, size=len(required), replace=False)
         for org, scenario in zip(planted, required):
             drawn[org] = scenario
+        is_planted = np.zeros(n_orgs, dtype=bool)
+        is_planted[planted] = True
         option = np.zeros((n_orgs, n_days), dtype=np.int8)
         final_names = []
         for org in range(n_orgs):
@@ -351,6 +386,8 @@ def build_entitlements(rng: np.random.Generator, orgs: Organisations, calendar: 
             option[org, :] = start_option
             for day, new_option in changes:
                 option[org, day:] = new_option
+            if not is_planted[org]:
+                _cancel_at_constant_hazard(rng, option[org], int(orgs.onboard[org]), last)
             final_names.append(drawn[org])
         options.append(option)
         scenarios.append(final_names)

@@ -148,6 +148,21 @@ def test_build_without_a_loaded_warehouse_is_a_clear_error(tmp_path: Path):
     assert "Traceback" not in result.stderr
 
 
+def test_select_passes_dbt_selectors_through_and_is_duckdb_only(tmp_path: Path):
+    from warehouse.build import dbt_command
+
+    full = dbt_command("duckdb", tmp_path, PROJECT_DIR)
+    partial = dbt_command("duckdb", tmp_path, PROJECT_DIR, ("+churn_risk_backtest", "organisations"))
+    assert "--select" not in full
+    assert partial[len(full):] == ["--select", "+churn_risk_backtest", "organisations",
+                                   "--indirect-selection", "cautious"]
+    result = subprocess.run(
+        [sys.executable, "-m", "warehouse", "build", "--target", "snowflake", "--select", "x"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2 and "partial DuckDB warehouse only" in result.stderr
+
+
 def test_concurrent_build_of_the_same_warehouse_is_refused(live_copy: Path):
     lock_path = live_copy.parent / ".build" / f"{live_copy.name}.lock"
     lock_path.parent.mkdir(exist_ok=True)

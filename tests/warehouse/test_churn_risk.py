@@ -1,10 +1,13 @@
 """The churn-risk back-test finds the demo generator's planted signal, and only that.
 
 Two demo-scale warehouses (a year of data: the back-test needs 13 weeks before its
-first date and 119 days after its last), built once per module through the public
-command line: one whose generator planted falling usage before most cancellations, one
-without (`--no-churn-signal`). With the link the pooled back-test must rank the coming
-cancellations well; without it the score has nothing honest to find, so a 95%
+first date and 119 days after its last), built through the public command line: the
+session's `demo_scale_warehouse`, whose generator planted falling usage before most
+cancellations (the default), and one of this module without it (`--no-churn-signal`),
+built with `--select +churn_risk_backtest` (the back-test and what it reads, without
+the forecasts it does not need). With the link the pooled back-test must rank the
+coming cancellations well; without it the generator cancels every enabled pair at the
+same daily rate, whatever its usage, so the score has nothing honest to find and a 95%
 bootstrap interval of its pooled AUC must contain 0.5 (a higher AUC there would mean
 the score reads data from after its as-of date). The bootstrap and the AUC cross-check
 are computed here with numpy from the pair-level model, not read from the view.
@@ -13,7 +16,6 @@ are computed here with numpy from the pair-level model, not read from the view.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import duckdb
@@ -29,15 +31,6 @@ MODEL = '"03_MODEL"'
 BOOTSTRAP_SAMPLES = 2000
 
 
-def build_demo(root: Path, *generator_flags: str) -> Path:
-    raw_dir, db_path = root / "raw", root / "accurx.duckdb"
-    run_cli("demo", "--out", str(raw_dir), "--scale", "demo", "--seed", str(TEST_SEED),
-            *generator_flags)
-    run_cli("load", str(raw_dir), "--db", str(db_path))
-    run_cli("build", "--db", str(db_path))
-    return db_path
-
-
 def read(db_path: Path, sql: str) -> list[tuple]:
     con = duckdb.connect(str(db_path), read_only=True)
     try:
@@ -47,13 +40,19 @@ def read(db_path: Path, sql: str) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def with_signal(tmp_path_factory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("churn-signal"))
+def with_signal(demo_scale_warehouse) -> Path:
+    return demo_scale_warehouse.db_path
 
 
 @pytest.fixture(scope="module")
 def without_signal(tmp_path_factory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("no-churn-signal"), "--no-churn-signal")
+    root = tmp_path_factory.mktemp("no-churn-signal")
+    raw_dir, db_path = root / "raw", root / "accurx.duckdb"
+    run_cli("demo", "--out", str(raw_dir), "--scale", "demo", "--seed", str(TEST_SEED),
+            "--no-churn-signal")
+    run_cli("load", str(raw_dir), "--db", str(db_path))
+    run_cli("build", "--db", str(db_path), "--select", "+churn_risk_backtest")
+    return db_path
 
 
 def pooled_row(db_path: Path) -> dict:
@@ -145,10 +144,10 @@ def test_backtest_dates_follow_the_contract(with_signal):
     assert dates == expected and len(dates) >= 4
 
 
-def test_planted_cancellations_are_the_ones_flagged(with_signal):
+def test_planted_cancellations_are_the_ones_flagged(with_signal, demo_scale_warehouse):
     """The positives the score ranks highest are mostly the planted ones (a check that the
     score reads the planted decline, not something else)."""
-    manifest = json.loads((with_signal.parent / "raw" / "manifest.json").read_text())
+    manifest = demo_scale_warehouse.manifest
     planted = {(p["organisation_id"], p["feature"]) for p in manifest["churn_signal"]["planted"]}
     rows = read(with_signal, f"select organisation_id, feature, risk_score from "
                              f"{MODEL}.fct_churn_risk_backtest_pairs where is_positive")

@@ -8,8 +8,9 @@ Three groups:
   (`forecast_accuracy_mae_wape_mase_coverage_by_hand`), checked here to have run.
 - The session's small demo warehouse: every series is forecast or marked
   insufficient_history, no bound below 0, the accuracy view has both models.
-- Demo scale (`slow`): the model beats the naive forecast at feature level and its 80%
-  intervals are calibrated.
+- Demo scale (`slow`): the model beats the naive forecast at feature level, the
+  organisation-level 80% bands are calibrated, and each feature's 80% band held 70-90%
+  of the back-tested weeks (a known shortfall on SMS, marked strict xfail: README).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from warehouse.forecast import (
     MODEL_NAME,
     NAIVE_NAME,
     backtest_origins,
+    conformal_half_width,
     usage_forecast_backtest,
     usage_forecast_weekly,
     working_day_share,
@@ -76,11 +78,13 @@ def test_working_day_share_counts_weekday_bank_holidays_only():
     assert list(working_day_share(weeks, easter)) == [0.8, 0.8, 1.0]
 
 
-def test_backtest_fits_only_on_weeks_before_each_origin():
-    """Changing every week from an origin on must not change that origin's forecast, and
-    the naive forecast is the week before the origin."""
-    values = noisy_counts(30, 40, seed=1)
-    series = weekly_series(values)
+@pytest.mark.parametrize("organisation_id", [1, None], ids=["organisation", "feature"])
+def test_backtest_fits_only_on_weeks_before_each_origin(organisation_id):
+    """Changing every week from an origin on must not change that origin's forecast or its
+    bands (analytic at organisation level, from earlier errors at feature level), and the
+    naive forecast is the week before the origin."""
+    values = noisy_counts(40, 400, seed=1)
+    series = weekly_series(values, organisation_id=organisation_id)
     predictions = usage_forecast_backtest(series, NO_HOLIDAYS)
     origins = backtest_origins(TRAINED_THROUGH)
     assert sorted(predictions["origin"].unique()) == origins
@@ -101,7 +105,46 @@ def test_backtest_fits_only_on_weeks_before_each_origin():
         again = usage_forecast_backtest(changed, NO_HOLIDAYS)
         again_rows = again[(again["origin"] == origin) & (again["model"] == MODEL_NAME)]
         np.testing.assert_allclose(again_rows["forecast"], rows["forecast"])
-        np.testing.assert_allclose(again_rows["upper_95"], rows["upper_95"])
+        for column in ("lower_80", "upper_80", "lower_95", "upper_95"):
+            np.testing.assert_allclose(again_rows[column], rows[column])
+
+
+def test_conformal_half_width_is_the_finite_sample_rank():
+    errors = np.array([9.0, 1.0, 8.0, 2.0, 7.0, 3.0, 6.0, 4.0, 5.0])  # 1..9 shuffled
+    assert conformal_half_width(errors, 80) == 8.0  # rank ceil(10 * 0.8) = 8
+    assert conformal_half_width(errors, 95) == 9.0  # rank 10 > 9: the largest
+
+
+def test_feature_level_bands_come_from_earlier_errors_at_the_same_step():
+    """A feature series that jumps about has wide bands, a steady one narrow bands, and
+    the band widens with the step when the errors do (a random walk)."""
+    rng = np.random.default_rng(4)
+    steady = weekly_series(list(1000 + rng.normal(0, 5, 40)), None, feature="SMS")
+    walk = weekly_series(list(1000 + np.cumsum(rng.normal(0, 50, 40))), None, feature="Video")
+    forecast = usage_forecast_weekly(pd.concat([steady, walk]), NO_HOLIDAYS)
+    width = (forecast["upper_80"] - forecast["lower_80"]).groupby(forecast["feature"])
+    assert width.mean()["Video"] > 5 * width.mean()["SMS"]
+    video = forecast[forecast["feature"] == "Video"].sort_values("week_start")
+    video_width = (video["upper_80"] - video["lower_80"]).to_numpy()
+    assert video_width[-1] > video_width[0]
+    assert (
+        (forecast["lower_95"] <= forecast["lower_80"])
+        & (forecast["lower_80"] <= forecast["forecast"])
+    ).all()
+    assert (
+        (forecast["forecast"] <= forecast["upper_80"])
+        & (forecast["upper_80"] <= forecast["upper_95"])
+    ).all()
+
+
+def test_a_series_of_zeros_is_forecast_zero_with_a_zero_interval():
+    series = weekly_series([0.0] * 30)
+    forecast = usage_forecast_weekly(series, NO_HOLIDAYS)
+    assert set(forecast["model"]) == {MODEL_NAME}
+    assert (forecast[["forecast", "lower_80", "upper_80", "lower_95", "upper_95"]] == 0).all().all()
+    backtest = usage_forecast_backtest(series, NO_HOLIDAYS)
+    assert len(backtest) == 2 * 8 * BACKTEST_HORIZON_WEEKS
+    assert (backtest.loc[backtest["model"] == MODEL_NAME, "upper_95"] == 0).all()
 
 
 def test_backtest_skips_origins_with_less_than_twelve_weeks_before_them():
@@ -204,24 +247,47 @@ def test_small_demo_accuracy_has_model_and_naive_rows_and_the_arithmetic_unit_te
         assert statuses[unit_test] == "pass"
 
 
+def feature_accuracy(db_path) -> pd.DataFrame:
+    """The model's accuracy per feature with usage (wape is null only for a feature
+    nobody used: its coverage says nothing)."""
+    return presentation(
+        db_path,
+        "select feature, mase, coverage_80, coverage_95, wape "
+        'from "04_PRESENTATION".usage_forecast_accuracy '
+        "where level = 'feature' and model = ? and wape is not null",
+        [MODEL_NAME],
+    ).set_index("feature")
+
+
 @pytest.mark.slow
-def test_demo_scale_forecast_beats_naive_and_intervals_are_calibrated(demo_scale_warehouse):
+def test_demo_scale_forecast_beats_naive_and_organisation_intervals_are_calibrated(
+    demo_scale_warehouse,
+):
     db_path = demo_scale_warehouse.db_path
     assert_every_series_forecast_or_insufficient(db_path)
-    accuracy = presentation(
-        db_path,
-        "select feature, model, mase, coverage_80, coverage_95, wape, mae "
-        "from \"04_PRESENTATION\".usage_forecast_accuracy where level = 'feature'",
-    ).pivot(index="feature", columns="model")
-    defined = accuracy[("mase", MODEL_NAME)].dropna()
-    assert len(defined) >= 3, accuracy
-    assert (defined < 1).all(), accuracy  # every feature beats "last week again"
-    # Coverage over every back-tested week of every series (both levels): the feature
-    # level alone is 3 informative series whose 32 weeks move together (README).
-    overall = presentation(
+    accuracy = feature_accuracy(db_path)
+    assert len(accuracy) >= 3, accuracy
+    assert (accuracy["mase"] < 1).all(), accuracy  # every feature beats "last week again"
+    assert (accuracy["coverage_95"] >= accuracy["coverage_80"]).all(), accuracy
+    organisation = presentation(
         db_path,
         "select avg(case when actual between lower_80 and upper_80 then 1.0 else 0.0 end) "
-        'as coverage_80 from "03_MODEL".fct_usage_forecast_backtest_local where model = ?',
+        'as coverage_80 from "03_MODEL".fct_usage_forecast_backtest_local '
+        "where model = ? and level = 'organisation'",
         [MODEL_NAME],
     )
-    assert 0.70 <= overall["coverage_80"].iloc[0] <= 0.90, overall
+    assert 0.70 <= organisation["coverage_80"].iloc[0] <= 0.90, organisation
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 9's target not met on demo seed 42: SMS holds 22 of 32 weeks (0.69); "
+    "the autumn rise is steeper than any rise before it (README 'Usage forecasts')",
+)
+def test_demo_scale_feature_level_80_percent_bands_hold_70_to_90_percent_of_weeks(
+    demo_scale_warehouse,
+):
+    accuracy = feature_accuracy(demo_scale_warehouse.db_path)
+    assert len(accuracy) >= 3, accuracy
+    assert accuracy["coverage_80"].between(0.70, 0.90).all(), accuracy

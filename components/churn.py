@@ -14,6 +14,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 from dash import dcc, html
+from plotly.colors import sequential
 
 from components import ids
 from components.common import (
@@ -63,6 +64,9 @@ COHORT_VIEWS = {
 }
 DEFAULT_COHORTS = "all"
 CENSORED_SUFFIX = " · on before data"
+# plotly.py's Cividis, as go.Heatmap(colorscale="Cividis") sent it (plotly.js's own
+# "Cividis" has other stops).
+CIVIDIS = [[index / (len(sequential.Cividis) - 1), colour] for index, colour in enumerate(sequential.Cividis)]
 
 
 def layout(params: UrlParams):
@@ -225,7 +229,7 @@ def retention_figure(cohorts: pd.DataFrame, features: list[str], title: str) -> 
             "type": "heatmap", "z": np.where(np.isnan(rate), None, rate).tolist(),
             "x": [str(m) for m in months], "y": order, "text": text,
             "texttemplate": "%{text}", "textfont": {"size": 13}, "customdata": custom,
-            "zmin": 0, "zmax": 1, "colorscale": "Cividis", "showscale": row == 1, "xgap": 2, "ygap": 2,
+            "zmin": 0, "zmax": 1, "colorscale": CIVIDIS, "showscale": row == 1, "xgap": 2, "ygap": 2,
             "colorbar": {"title": {"text": "Retained"}, "tickformat": ".0%", "len": 0.6,
                          "y": 1, "yanchor": "top"},
             "hovertemplate": (f"{feature}<br>Cohort %{{y}}<br>Month %{{x}} after start: %{{z:.0%}}"

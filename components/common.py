@@ -194,10 +194,13 @@ def figure(data: list[dict] | None = None, **layout) -> dict:
 
 
 def merge(target: dict, updates: Mapping) -> dict:
-    """`updates` merged into `target` (nested dicts merged, other values replaced), as
-    plotly's `update_layout` does; returns `target`."""
+    """`updates` merged into `target` (nested dicts merged, other values replaced, None
+    removes the key so the template's value applies), as plotly's `update_layout` does;
+    returns `target`."""
     for key, value in updates.items():
-        if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+        if value is None:
+            target.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(target.get(key), dict):
             merge(target[key], value)
         else:
             target[key] = dict(value) if isinstance(value, Mapping) else value

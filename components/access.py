@@ -242,7 +242,6 @@ def overview_figure(trends: pd.DataFrame, export_dates: pd.Series, as_of: dt.dat
         traces.append({
             "type": "scatter", "x": dates(data["date"]), "y": data["org_count"].tolist(),
             "mode": "lines", "name": f"{feature} · {option}",
-            "customdata": [pick_value(feature, option)] * len(data),
             "hovertemplate": f"{feature} · {option}<br>" + "%{x|%-d %b %Y}: %{y:,} customers<extra></extra>",
         })
     fig = figure(traces)

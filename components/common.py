@@ -44,6 +44,7 @@ from urllib.parse import parse_qs, urlencode
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
+import numpy as np
 import pandas as pd
 from dash import dcc, html
 
@@ -76,9 +77,10 @@ def reason_label(reasons: pd.DataFrame | None, reason: str) -> str:
     warehouse's unpaid_reasons view, from queries.unpaid.reason_definitions()), else the
     code spelled out."""
     if reasons is not None:
-        found = reasons.loc[reasons["reason"] == reason, "label"]
-        if len(found):
-            return str(found.iloc[0])
+        # A plain scan: the table has a handful of rows, and pages label every event row.
+        for code, label in zip(reasons["reason"].tolist(), reasons["label"].tolist()):
+            if code == reason:
+                return str(label)
     return str(reason).replace("_", " ").capitalize()
 
 
@@ -287,9 +289,10 @@ def empty_figure(message: str = "") -> dict:
 
 
 def dates(values) -> list[str | None]:
-    """Days (dates or midnight timestamps) as ISO strings, as plotly.js reads dates."""
-    days = pd.to_datetime(pd.Series(values, dtype=object if not len(values) else None))
-    return days.dt.strftime("%Y-%m-%d").astype(object).where(days.notna(), None).tolist()
+    """Days (dates or midnight timestamps) as ISO strings, as plotly.js reads dates;
+    missing ones as None. (numpy's day strings: pandas' strftime cost ~10x more.)"""
+    days = np.datetime_as_string(np.asarray(values, dtype="datetime64[D]"), unit="D")
+    return [None if day == "NaT" else day for day in days.tolist()]
 
 
 def graph_config(filename: str) -> dict:

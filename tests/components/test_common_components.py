@@ -10,6 +10,7 @@ from components import ids
 from components.common import (
     UrlParams,
     data_grid,
+    dates,
     empty_figure,
     empty_state,
     error_state,
@@ -104,3 +105,12 @@ def test_stacked_subplots_lay_out_what_make_subplots_does(titles, spacing, share
             assert [{**a, "y": pytest.approx(a["y"])} for a in value] == ours[name]
         else:
             assert {**value, "domain": pytest.approx(value["domain"])} == ours[name], name
+
+
+def test_dates_are_iso_days_whatever_they_came_as():
+    import datetime as dt
+
+    assert dates(pd.Series(pd.to_datetime(["2026-04-05", None]))) == ["2026-04-05", None]
+    assert dates([dt.date(2026, 4, 6), None]) == ["2026-04-06", None]
+    assert dates(pd.date_range("2026-01-01", periods=2, freq="MS")) == ["2026-01-01", "2026-02-01"]
+    assert dates([]) == []

@@ -154,20 +154,21 @@ def monthly_figure(changes: pd.DataFrame, features: list[str], title: str) -> di
     shown = [f for f in features if f in set(changes["feature"])]
     months = pd.date_range(changes["month"].min(), changes["month"].max(), freq="MS")
     month_days = dates(months)
+    # One table of counts, (feature, change type, status) x month: filtering the frame
+    # per panel and series was most of this chart's time.
+    table = (changes.assign(status=changes["status"].fillna(""))
+             .groupby(["feature", "change_type", "status", "month"])["changes"].sum()
+             .unstack("month", fill_value=0).reindex(columns=months, fill_value=0))
+    counts_of = dict(zip(table.index, table.to_numpy(dtype="int64")))
+    none = np.zeros(len(months), dtype="int64")
     traces, in_legend = [], set()
     for row, feature in enumerate(shown, start=1):
-        in_feature = changes[changes["feature"] == feature]
         for (change_type, status), (label, colour, pattern, sign) in SERIES.items():
-            rows = in_feature[(in_feature["change_type"] == change_type)
-                              & (in_feature["status"].fillna("") == (status or ""))]
-            if rows.empty:
-                counts = pd.Series(0, index=months)
-            else:
-                counts = rows.groupby("month")["changes"].sum().reindex(months, fill_value=0)
+            counts = counts_of.get((feature, change_type, status or ""), none)
             if not counts.any():
                 continue
             traces.append({
-                "type": "bar", "x": month_days, "y": (sign * counts.values).tolist(), "name": label,
+                "type": "bar", "x": month_days, "y": (sign * counts).tolist(), "name": label,
                 "legendgroup": label, "showlegend": label not in in_legend,
                 "marker": {"color": colour, "line": {"color": colour, "width": 1},
                            **({"pattern": {"shape": pattern, "fillmode": "overlay",
@@ -183,9 +184,9 @@ def monthly_figure(changes: pd.DataFrame, features: list[str], title: str) -> di
     update_axes(fig, "y", title={"text": "Changes"}, tickformat=",d", rangemode="normal",
                 zeroline=True, zerolinecolor="#6c757d", zerolinewidth=1.5)
     update_axes(fig, "x", tickformat="%b %Y", dtick="M1")
+    busiest_month = changes.groupby(["feature", "month"])["changes"].sum().groupby(level="feature").max()
     for row, feature in enumerate(shown, start=1):
-        in_feature = changes[changes["feature"] == feature]
-        if in_feature.groupby("month")["changes"].sum().max() <= 6:
+        if busiest_month[feature] <= 6:
             update_axes(fig, "y", row=row, dtick=1)  # whole changes, not 0.2 steps
     return fig
 
@@ -208,20 +209,20 @@ def retention_figure(cohorts: pd.DataFrame, features: list[str], title: str) -> 
     """One heatmap per feature: cohort (rows, oldest on top) x months since start,
     coloured by retention rate, the rate written in each cell."""
     shown = [f for f in features if f in set(cohorts["feature"])]
-    heights = [max(2, cohorts[cohorts["feature"] == f]["cohort"].nunique()) for f in shown]
+    by_feature = dict(tuple(cohorts.groupby("feature", sort=False)))
+    heights = [max(2, by_feature[f]["cohort"].nunique()) for f in shown]
     fig = figure(**stacked_subplots(shown, vertical_spacing=0.12, row_heights=heights))
     for row, feature in enumerate(shown, start=1):
-        data = cohorts[cohorts["feature"] == feature].sort_values(
-            ["cohort_month", "is_left_censored"], ascending=[True, False])
+        data = by_feature[feature].sort_values(["cohort_month", "is_left_censored"], ascending=[True, False])
         order = list(dict.fromkeys(data["cohort"]))
         months = list(range(int(data["months_since_start"].max()) + 1))
-        # One grid per measure: cohort x month, the first row of each cell (one pivot,
-        # then plain arrays: per-cell pandas access was most of this chart's time).
-        grid = (data.drop_duplicates(["cohort", "months_since_start"])
-                .pivot(index="cohort", columns="months_since_start",
-                       values=["retention_rate", "cohort_size", "retained"]))
-        rate, size, kept = (grid[measure].reindex(index=order, columns=months).to_numpy(dtype=float)
-                            for measure in ("retention_rate", "cohort_size", "retained"))
+        # One grid per measure: cohort x month, the first row of each cell, filled from
+        # plain arrays (pandas pivots and per-cell access were most of this chart's time).
+        cells = data.drop_duplicates(["cohort", "months_since_start"])
+        at = (pd.Index(order).get_indexer(cells["cohort"]), cells["months_since_start"].to_numpy(dtype=int))
+        rate, size, kept = (np.full((len(order), len(months)), np.nan) for _ in range(3))
+        for grid, measure in ((rate, "retention_rate"), (size, "cohort_size"), (kept, "retained")):
+            grid[at] = cells[measure].to_numpy(dtype=float)
         text = [["" if np.isnan(v) else f"{v:.0%}" for v in cells] for cells in rate]
         custom = [[["" if np.isnan(n) else f"{int(k):,} of {int(n):,}"] for k, n in zip(ks, ns)]
                   for ks, ns in zip(kept, size)]

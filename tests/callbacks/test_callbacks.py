@@ -9,6 +9,7 @@ import datetime as dt
 
 import dash_ag_grid as dag
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 from dash import dcc
 from dash.development.base_component import Component
@@ -122,6 +123,7 @@ def test_access_trend_figure_and_png_name(app_context):
     assert config["toImageButtonOptions"]["filename"] == "access_trend_SMS_SMS-Plus"
     figure, config = access_callbacks.show_access_trend(None, None)
     assert len(figure["data"]) >= 3 and config["toImageButtonOptions"]["filename"] == "access_trend_all_options"
+    go.Figure(figure)  # plotly accepts every property of the dict
 
 
 def test_card_click_picks_its_option():
@@ -217,11 +219,14 @@ def test_customer_page_words_reasons_and_statuses_as_the_warehouse(app_context, 
     assert len(mine) > 1
     (chart,) = [g for g in find(page, dcc.Graph) if g.id == ids.CUSTOMER_UNPAID]
     assert {y for trace in chart.figure["data"] for y in trace["y"]} == {labels[r] for r in mine}
+    for graph in find(page, dcc.Graph):
+        go.Figure(graph.figure)  # plotly accepts every property of the customer's charts
     (grid,) = [g for g in find(page, dag.AgGrid) if g.id == ids.grid(ids.CUSTOMER_UNPAID_GRID)]
     listed = {row["reason"] for row in grid.rowData}
     assert listed and listed <= set(labels)
     reasons_figure, _, _ = unpaid_callbacks.show_unpaid_reasons("all", None, None)
     assert {trace["name"] for trace in reasons_figure["data"]} == set(labels[events["reason"].unique()])
+    go.Figure(reasons_figure)
 
     changes = views("feature_entitlement_changes")
     cancelling = changes.loc[changes["change_type"] == "cancellation", "organisation_id"]

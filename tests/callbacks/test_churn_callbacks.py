@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import pytest
 
 from app import create_app
@@ -18,6 +19,7 @@ def test_changes_summary_and_chart(app, demo_warehouse, text_of):
     confirmed_bars = [t for t in figure["data"] if t["name"] == "Cancellation, confirmed"]
     assert -sum(sum(t["y"]) for t in confirmed_bars) == confirmed  # losses are drawn below zero
     assert config["toImageButtonOptions"]["filename"] == "churn_changes_all-features"
+    go.Figure(figure)  # plotly accepts every property of the dict
 
 
 @pytest.mark.parametrize("cohorts,censored", [(None, {True, False}), ("new", {False}), ("censored", {True})])
@@ -27,6 +29,7 @@ def test_retention_heatmap_separates_left_censored_cohorts(app, cohorts, censore
     (heatmap,) = [t for t in figure["data"] if t["type"] == "heatmap"]
     marked = {label.endswith("on before data") for label in heatmap["y"]}
     assert marked == censored
+    go.Figure(figure)
     assert config["toImageButtonOptions"]["filename"].startswith("churn_retention_SMS_")
 
 

@@ -6,7 +6,8 @@ benchmark's demo warehouse:
 - every Dash callback request the page sent, captured and replayed with `requests`:
   median time per tab on a fresh server (cold: nothing cached) and again (cached).
 
-The captured callback requests are saved for the load benchmark (bench_load.py).
+The captured callback requests are saved for the load benchmark (bench_load.py) and
+the per-callback benchmark (bench_callbacks.py: cold and cached time of each callback).
 """
 
 from __future__ import annotations
@@ -125,11 +126,15 @@ def summarise(lines: list[dict], querying_names: set[str]) -> dict:
             "response_cache_hits": sum(line.get("response_cache") == "hit" for line in lines)}
 
 
+def page_paths(db_path: Path) -> dict[str, str]:
+    """The path loaded for every tab and the customer page (the warehouse's first customer)."""
+    org = _first_customer(db_path)
+    return {**TABS, "entitlements": f"/?tab=entitlements&customer={org}", "customer": f"/customer/{org}"}
+
+
 def run(bench_dir: Path, scale: str, seed: int) -> Path:
     db_path = ensure_built(bench_dir, scale, seed)
-    org = _first_customer(db_path)
-    paths = {**TABS, "entitlements": f"/?tab=entitlements&customer={org}",
-             "customer": f"/customer/{org}"}
+    paths = page_paths(db_path)
     capture = bench_dir / CAPTURE_FILE
     capture.unlink(missing_ok=True)
     # One worker, so the second pass really finds the first pass's results in its cache.

@@ -1,6 +1,6 @@
 """`make bench`: measure, write results to benchmarks/results/, never assert.
 
-    python -m benchmarks.run [warehouse] [queries] [dashboard] [load]   (default: all)
+    python -m benchmarks.run [warehouse] [queries] [dashboard] [callbacks] [load]   (default: all)
 
 - warehouse: demo-scale generate, load and build wall time and peak memory.
 - queries:   latency of the dashboard's queries (one per question, for one organisation
@@ -8,6 +8,8 @@
              with the same answers from views over the raw JSON (the original design).
 - dashboard: first-load transfer size and time to first chart in headless chromium;
              median callback time per tab, cold and cached.
+- callbacks: every callback a page load sends, alone through the Flask test client:
+             cold (fresh app) and cached time, response size.
 - load:      many simulated users replaying captured callbacks against gunicorn.
 
 Each part writes benchmarks/results/<part>.json with the machine it ran on; the
@@ -24,7 +26,7 @@ from pathlib import Path
 from benchmarks.common import REPO_ROOT
 
 BENCH_DIR = REPO_ROOT / ".tmp" / "bench"
-PARTS = ("warehouse", "queries", "dashboard", "load")
+PARTS = ("warehouse", "queries", "dashboard", "callbacks", "load")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,6 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-import plotly.graph_objects as go
 from dash import MATCH, Input, Output, html
 from dash.exceptions import PreventUpdate
 
@@ -62,7 +61,7 @@ def problem_state(err: Exception, title: str = "Check the filters") -> html.Div:
     return error_state(str(err), title=title)
 
 
-def problem_figure(err: Exception) -> go.Figure:
+def problem_figure(err: Exception) -> dict:
     """The chart's blank instead of its answer, its message pointing at the area's words
     (see problem_state)."""
     if isinstance(err, NothingToShow):

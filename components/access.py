@@ -10,9 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-import plotly.graph_objects as go
 from dash import dcc, html
-from plotly.subplots import make_subplots
 
 from components import ids
 from components.common import (
@@ -22,7 +20,9 @@ from components.common import (
     col_text,
     control,
     data_grid,
+    dates,
     empty_state,
+    figure,
     file_slug,
     fmt_date,
     fmt_int,
@@ -33,7 +33,10 @@ from components.common import (
     option_colour,
     ordered_options,
     section,
+    stacked_subplots,
+    subplot_axes,
     themed,
+    update_axes,
 )
 
 KEY = "access"
@@ -211,50 +214,53 @@ def _by_export_date(trend: pd.DataFrame, export_dates: pd.Series) -> pd.DataFram
 
 
 def trend_figure(trend: pd.DataFrame, export_dates: pd.Series, feature: str, option: str,
-                 as_of: dt.date | None) -> go.Figure:
+                 as_of: dt.date | None) -> dict:
     """Customers (top) and active users (bottom) with `feature` = `option` over time."""
     data = _by_export_date(trend, export_dates)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
-                        subplot_titles=("Customers", "Active users"))
+    days = dates(data["date"])
     colour = option_colour(option) if option_colour(option) != "#D9D9D9" else "#0072B2"
-    fig.add_trace(go.Scatter(x=data["date"], y=data["org_count"], mode="lines", name="Customers",
-                             showlegend=False, line={"color": colour, "width": 2.5},
-                             hovertemplate="%{x|%-d %b %Y}: %{y:,} customers<extra></extra>"), 1, 1)
-    fig.add_trace(go.Scatter(x=data["date"], y=data["active_user_count"], mode="lines",
-                             name="Active users", showlegend=False,
-                             line={"color": "#E69F00", "width": 2.5},
-                             hovertemplate="%{x|%-d %b %Y}: %{y:,} active users<extra></extra>"), 2, 1)
+    fig = figure([
+        {"type": "scatter", "x": days, "y": data["org_count"].tolist(), "mode": "lines",
+         "name": "Customers", "showlegend": False, "line": {"color": colour, "width": 2.5},
+         "hovertemplate": "%{x|%-d %b %Y}: %{y:,} customers<extra></extra>", **subplot_axes(1)},
+        {"type": "scatter", "x": days, "y": data["active_user_count"].tolist(), "mode": "lines",
+         "name": "Active users", "showlegend": False, "line": {"color": "#E69F00", "width": 2.5},
+         "hovertemplate": "%{x|%-d %b %Y}: %{y:,} active users<extra></extra>", **subplot_axes(2)},
+    ], **stacked_subplots(("Customers", "Active users"), vertical_spacing=0.1, shared_xaxes=True))
     _mark_date(fig, as_of)
     themed(fig, f"{feature} · {option}: customers and active users with access", height=520)
-    fig.update_yaxes(rangemode="tozero")
-    fig.update_xaxes(tickformat="%-d %b %Y")
+    update_axes(fig, "y", rangemode="tozero")
+    update_axes(fig, "x", tickformat="%-d %b %Y")
     return fig
 
 
-def overview_figure(trends: pd.DataFrame, export_dates: pd.Series, as_of: dt.date | None) -> go.Figure:
+def overview_figure(trends: pd.DataFrame, export_dates: pd.Series, as_of: dt.date | None) -> dict:
     """Customers with each enabled option over time (one line per feature · option)."""
-    fig = go.Figure()
+    traces = []
     for (feature, option), rows in trends.groupby(["feature", "selected_option"], sort=True):
         data = _by_export_date(rows[["date", "org_count", "active_user_count"]], export_dates)
-        fig.add_trace(go.Scatter(
-            x=data["date"], y=data["org_count"], mode="lines", name=f"{feature} · {option}",
-            customdata=[pick_value(feature, option)] * len(data),
-            hovertemplate=f"{feature} · {option}<br>" + "%{x|%-d %b %Y}: %{y:,} customers<extra></extra>",
-        ))
+        traces.append({
+            "type": "scatter", "x": dates(data["date"]), "y": data["org_count"].tolist(),
+            "mode": "lines", "name": f"{feature} · {option}",
+            "hovertemplate": f"{feature} · {option}<br>" + "%{x|%-d %b %Y}: %{y:,} customers<extra></extra>",
+        })
+    fig = figure(traces)
     _mark_date(fig, as_of)
     themed(fig, "Customers with each option over time", height=420)
-    fig.update_xaxes(tickformat="%-d %b %Y")
+    update_axes(fig, "x", tickformat="%-d %b %Y")
     return fig
 
 
-def _mark_date(fig: go.Figure, as_of: dt.date | None) -> None:
+def _mark_date(fig: dict, as_of: dt.date | None) -> None:
     if as_of is None:
         return
-    stamp = pd.Timestamp(as_of)
-    fig.add_shape(type="line", xref="x", yref="paper", x0=stamp, x1=stamp, y0=0, y1=1,
-                  line={"color": "#6c757d", "dash": "dot", "width": 1.5})
-    fig.add_annotation(x=stamp, xref="x", y=1, yref="paper", text=fmt_date(as_of), showarrow=False,
-                       yanchor="bottom", font={"size": 12, "color": "#6c757d"})
+    (day,) = dates([as_of])
+    fig["layout"].setdefault("shapes", []).append(
+        {"type": "line", "xref": "x", "yref": "paper", "x0": day, "x1": day, "y0": 0, "y1": 1,
+         "line": {"color": "#6c757d", "dash": "dot", "width": 1.5}})
+    fig["layout"].setdefault("annotations", []).append(
+        {"x": day, "xref": "x", "y": 1, "yref": "paper", "text": fmt_date(as_of), "showarrow": False,
+         "yanchor": "bottom", "font": {"size": 12, "color": "#6c757d"}})
 
 
 def customers_title(feature: str | None, option: str | None, as_of: dt.date | None, count=None):

@@ -13,9 +13,8 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from dash import dcc, html
-from plotly.subplots import make_subplots
+from plotly.colors import sequential
 
 from components import ids
 from components.common import (
@@ -26,15 +25,21 @@ from components.common import (
     col_text,
     control,
     data_grid,
+    dates,
     empty_state,
+    figure,
     file_slug,
     fmt_date,
     fmt_int,
     graph,
     kpi_card,
     loading,
+    merge,
     section,
+    stacked_subplots,
+    subplot_axes,
     themed,
+    update_axes,
 )
 from components.filters import feature_control
 
@@ -59,6 +64,9 @@ COHORT_VIEWS = {
 }
 DEFAULT_COHORTS = "all"
 CENSORED_SUFFIX = " · on before data"
+# plotly.py's Cividis, as go.Heatmap(colorscale="Cividis") sent it (plotly.js's own
+# "Cividis" has other stops).
+CIVIDIS = [[index / (len(sequential.Cividis) - 1), colour] for index, colour in enumerate(sequential.Cividis)]
 
 
 def layout(params: UrlParams):
@@ -141,41 +149,45 @@ def summary_cards(changes: pd.DataFrame):
     ], className="kpi-grid mb-3")
 
 
-def monthly_figure(changes: pd.DataFrame, features: list[str], title: str) -> go.Figure:
+def monthly_figure(changes: pd.DataFrame, features: list[str], title: str) -> dict:
     """One panel per feature: changes per month, gains up, losses down."""
     shown = [f for f in features if f in set(changes["feature"])]
-    fig = make_subplots(rows=len(shown), cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=shown)
     months = pd.date_range(changes["month"].min(), changes["month"].max(), freq="MS")
+    month_days = dates(months)
+    # One table of counts, (feature, change type, status) x month: filtering the frame
+    # per panel and series was most of this chart's time.
+    table = (changes.assign(status=changes["status"].fillna(""))
+             .groupby(["feature", "change_type", "status", "month"])["changes"].sum()
+             .unstack("month", fill_value=0).reindex(columns=months, fill_value=0))
+    counts_of = dict(zip(table.index, table.to_numpy(dtype="int64")))
+    none = np.zeros(len(months), dtype="int64")
+    traces, in_legend = [], set()
     for row, feature in enumerate(shown, start=1):
-        in_feature = changes[changes["feature"] == feature]
         for (change_type, status), (label, colour, pattern, sign) in SERIES.items():
-            rows = in_feature[(in_feature["change_type"] == change_type)
-                              & (in_feature["status"].fillna("") == (status or ""))]
-            if rows.empty:
-                counts = pd.Series(0, index=months)
-            else:
-                counts = rows.groupby("month")["changes"].sum().reindex(months, fill_value=0)
+            counts = counts_of.get((feature, change_type, status or ""), none)
             if not counts.any():
                 continue
-            fig.add_trace(go.Bar(
-                x=counts.index, y=sign * counts.values, name=label, legendgroup=label,
-                showlegend=not any(t.name == label for t in fig.data),
-                marker={"color": colour, "line": {"color": colour, "width": 1},
-                        **({"pattern": {"shape": pattern, "fillmode": "overlay",
-                                        "fgcolor": "white", "size": 7}} if pattern else {})},
-                customdata=counts.values,
-                hovertemplate=f"{feature} · %{{x|%b %Y}}<br>{label}: %{{customdata:,}}<extra></extra>",
-            ), row=row, col=1)
+            traces.append({
+                "type": "bar", "x": month_days, "y": (sign * counts).tolist(), "name": label,
+                "legendgroup": label, "showlegend": label not in in_legend,
+                "marker": {"color": colour, "line": {"color": colour, "width": 1},
+                           **({"pattern": {"shape": pattern, "fillmode": "overlay",
+                                           "fgcolor": "white", "size": 7}} if pattern else {})},
+                "customdata": counts.tolist(),
+                "hovertemplate": f"{feature} · %{{x|%b %Y}}<br>{label}: %{{customdata:,}}<extra></extra>",
+                **subplot_axes(row),
+            })
+            in_legend.add(label)
+    fig = figure(traces, **stacked_subplots(shown, vertical_spacing=0.08, shared_xaxes=True))
     themed(fig, title, height=max(360, 250 * len(shown) + 120))
-    fig.update_layout(barmode="relative", bargap=0.25, margin={"t": 110})
-    fig.update_yaxes(title_text="Changes", tickformat=",d", rangemode="normal",
-                     zeroline=True, zerolinecolor="#6c757d", zerolinewidth=1.5)
-    fig.update_xaxes(tickformat="%b %Y", dtick="M1")
+    merge(fig["layout"], {"barmode": "relative", "bargap": 0.25, "margin": {"t": 110}})
+    update_axes(fig, "y", title={"text": "Changes"}, tickformat=",d", rangemode="normal",
+                zeroline=True, zerolinecolor="#6c757d", zerolinewidth=1.5)
+    update_axes(fig, "x", tickformat="%b %Y", dtick="M1")
+    busiest_month = changes.groupby(["feature", "month"])["changes"].sum().groupby(level="feature").max()
     for row, feature in enumerate(shown, start=1):
-        in_feature = changes[changes["feature"] == feature]
-        if in_feature.groupby("month")["changes"].sum().max() <= 6:
-            fig.update_yaxes(dtick=1, row=row, col=1)  # whole changes, not 0.2 steps
+        if busiest_month[feature] <= 6:
+            update_axes(fig, "y", row=row, dtick=1)  # whole changes, not 0.2 steps
     return fig
 
 
@@ -193,44 +205,44 @@ def cohort_rows(cohorts: pd.DataFrame, view: str) -> pd.DataFrame:
     return cohorts.assign(cohort=labels)
 
 
-def retention_figure(cohorts: pd.DataFrame, features: list[str], title: str) -> go.Figure:
+def retention_figure(cohorts: pd.DataFrame, features: list[str], title: str) -> dict:
     """One heatmap per feature: cohort (rows, oldest on top) x months since start,
     coloured by retention rate, the rate written in each cell."""
     shown = [f for f in features if f in set(cohorts["feature"])]
-    heights = [max(2, cohorts[cohorts["feature"] == f]["cohort"].nunique()) for f in shown]
-    fig = make_subplots(rows=len(shown), cols=1, shared_xaxes=False, vertical_spacing=0.12,
-                        subplot_titles=shown, row_heights=heights)
+    by_feature = dict(tuple(cohorts.groupby("feature", sort=False)))
+    heights = [max(2, by_feature[f]["cohort"].nunique()) for f in shown]
+    fig = figure(**stacked_subplots(shown, vertical_spacing=0.12, row_heights=heights))
     for row, feature in enumerate(shown, start=1):
-        data = cohorts[cohorts["feature"] == feature].sort_values(
-            ["cohort_month", "is_left_censored"], ascending=[True, False])
+        data = by_feature[feature].sort_values(["cohort_month", "is_left_censored"], ascending=[True, False])
         order = list(dict.fromkeys(data["cohort"]))
         months = list(range(int(data["months_since_start"].max()) + 1))
-        # One grid per measure: cohort x month, the first row of each cell (one pivot,
-        # then plain arrays: per-cell pandas access was most of this chart's time).
-        grid = (data.drop_duplicates(["cohort", "months_since_start"])
-                .pivot(index="cohort", columns="months_since_start",
-                       values=["retention_rate", "cohort_size", "retained"]))
-        rate, size, kept = (grid[measure].reindex(index=order, columns=months).to_numpy(dtype=float)
-                            for measure in ("retention_rate", "cohort_size", "retained"))
+        # One grid per measure: cohort x month, the first row of each cell, filled from
+        # plain arrays (pandas pivots and per-cell access were most of this chart's time).
+        cells = data.drop_duplicates(["cohort", "months_since_start"])
+        at = (pd.Index(order).get_indexer(cells["cohort"]), cells["months_since_start"].to_numpy(dtype=int))
+        rate, size, kept = (np.full((len(order), len(months)), np.nan) for _ in range(3))
+        for grid, measure in ((rate, "retention_rate"), (size, "cohort_size"), (kept, "retained")):
+            grid[at] = cells[measure].to_numpy(dtype=float)
         text = [["" if np.isnan(v) else f"{v:.0%}" for v in cells] for cells in rate]
         custom = [[["" if np.isnan(n) else f"{int(k):,} of {int(n):,}"] for k, n in zip(ks, ns)]
                   for ks, ns in zip(kept, size)]
-        fig.add_trace(go.Heatmap(
-            z=rate, x=[str(m) for m in months], y=order, text=text,
-            texttemplate="%{text}", textfont={"size": 13}, customdata=custom,
-            zmin=0, zmax=1, colorscale="Cividis", showscale=row == 1, xgap=2, ygap=2,
-            colorbar={"title": {"text": "Retained"}, "tickformat": ".0%", "len": 0.6,
-                      "y": 1, "yanchor": "top"},
-            hovertemplate=(f"{feature}<br>Cohort %{{y}}<br>Month %{{x}} after start: %{{z:.0%}}"
-                           "<br>%{customdata[0]} customers<extra></extra>"),
-            hoverongaps=False,
-        ), row=row, col=1)
-        fig.update_yaxes(autorange="reversed", type="category", row=row, col=1)
-        fig.update_xaxes(type="category", title_text="Months since the cohort started",
-                         row=row, col=1)
+        fig["data"].append({
+            "type": "heatmap", "z": np.where(np.isnan(rate), None, rate).tolist(),
+            "x": [str(m) for m in months], "y": order, "text": text,
+            "texttemplate": "%{text}", "textfont": {"size": 13}, "customdata": custom,
+            "zmin": 0, "zmax": 1, "colorscale": CIVIDIS, "showscale": row == 1, "xgap": 2, "ygap": 2,
+            "colorbar": {"title": {"text": "Retained"}, "tickformat": ".0%", "len": 0.6,
+                         "y": 1, "yanchor": "top"},
+            "hovertemplate": (f"{feature}<br>Cohort %{{y}}<br>Month %{{x}} after start: %{{z:.0%}}"
+                              "<br>%{customdata[0]} customers<extra></extra>"),
+            "hoverongaps": False, **subplot_axes(row),
+        })
+        update_axes(fig, "y", row=row, autorange="reversed", type="category")
+        update_axes(fig, "x", row=row, type="category",
+                    title={"text": "Months since the cohort started"})
     themed(fig, title, height=max(320, sum(heights) * 34 + 150 * len(shown)))
-    fig.update_yaxes(tickformat="", gridcolor="rgba(0,0,0,0)")
-    fig.update_xaxes(showgrid=False)
+    update_axes(fig, "y", tickformat="", gridcolor="rgba(0,0,0,0)")
+    update_axes(fig, "x", showgrid=False)
     return fig
 
 

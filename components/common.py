@@ -10,7 +10,9 @@ Rules for components (this module and every `components/<tab>.py`):
   wrapped in `loading(...)`. The tab's callbacks fill the data areas; they fire when
   the skeleton is inserted.
 - Numbers: `fmt_int` (thousands separators), dates: `fmt_date` (UK, "5 Apr 2026"),
-  weeks: `fmt_week` ("2026-W14, from Mon 30 Mar 2026"). Figures: `themed(fig)` for the
+  weeks: `fmt_week` ("2026-W14, from Mon 30 Mar 2026"). Figures are plain dicts
+  (`figure(data, **layout)`; `stacked_subplots` for panels one above the other,
+  `update_axes` and `merge` for plotly's update_* methods): `themed(fig)` for the
   house theme (Okabe-Ito colour-blind-safe colours, UK separators, projector-sized
   text), `OPTION_COLOURS` for entitlement options, and `graph(id, ...)` /
   `graph_config(filename)` so the PNG download is named after the chart and its
@@ -43,8 +45,8 @@ from urllib.parse import parse_qs, urlencode
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
+import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from dash import dcc, html
 
 from components import ids
@@ -76,9 +78,10 @@ def reason_label(reasons: pd.DataFrame | None, reason: str) -> str:
     warehouse's unpaid_reasons view, from queries.unpaid.reason_definitions()), else the
     code spelled out."""
     if reasons is not None:
-        found = reasons.loc[reasons["reason"] == reason, "label"]
-        if len(found):
-            return str(found.iloc[0])
+        # A plain scan: the table has a handful of rows, and pages label every event row.
+        for code, label in zip(reasons["reason"].tolist(), reasons["label"].tolist()):
+            if code == reason:
+                return str(label)
     return str(reason).replace("_", " ").capitalize()
 
 
@@ -164,8 +167,12 @@ def file_slug(*parts) -> str:
 
 
 # ---------------------------------------------------------------- figures
-THEME = go.layout.Template(
-    layout={
+# Figures are plain plotly dicts ({"data": [...], "layout": {...}}), which dcc.Graph
+# draws as they are: building go.Figure objects validated every property in Python
+# and was most of a callback's time. Nested names are spelled out ("title": {"text":
+# ...}), never plotly.py's "title_text" shorthand, which plotly.js does not read.
+THEME = {
+    "layout": {
         "font": {"family": FONT_FAMILY, "size": 15, "color": "#212529"},
         "title": {"font": {"size": 17}, "x": 0, "xanchor": "left", "xref": "paper",
                    "y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 12}},
@@ -174,36 +181,105 @@ THEME = go.layout.Template(
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
         "margin": {"l": 60, "r": 20, "t": 78, "b": 50},
-        "hoverlabel": {"font_size": 14},
+        "hoverlabel": {"font": {"size": 14}},
         # Below the chart: never over the title or subplot titles, and kept in a PNG.
         "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yanchor": "bottom", "yref": "container"},
         "xaxis": {"showgrid": False, "linecolor": "#6c757d", "ticks": "outside", "automargin": True},
         "yaxis": {"gridcolor": "#E5E5E5", "zerolinecolor": "#BDBDBD", "automargin": True,
                    "rangemode": "tozero", "tickformat": ","},
     }
-)
+}
 
 
-def themed(fig: go.Figure, title: str | None = None, height: int | None = None) -> go.Figure:
-    """Apply the house theme to a figure (room for the legend below when there is one);
-    returns the same figure."""
-    legend_shown = sum(1 for trace in fig.data if trace.showlegend is not False) > 1
-    fig.update_layout(template=THEME, title_text=title, height=height,
-                      showlegend=legend_shown,
-                      margin={"b": 105 if legend_shown else 50})
+def figure(data: list[dict] | None = None, **layout) -> dict:
+    """A plotly figure as a plain dict: traces `data` (each with its "type") and `layout`."""
+    return {"data": list(data or []), "layout": layout}
+
+
+def merge(target: dict, updates: Mapping) -> dict:
+    """`updates` merged into `target` (nested dicts merged, other values replaced, None
+    removes the key so the template's value applies), as plotly's `update_layout` does;
+    returns `target`."""
+    for key, value in updates.items():
+        if value is None:
+            target.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            merge(target[key], value)
+        else:
+            target[key] = dict(value) if isinstance(value, Mapping) else value
+    return target
+
+
+def update_axes(fig: dict, axis: str, row: int | None = None, **props) -> dict:
+    """Merge `props` into every `axis` ("x" or "y") axis of `fig`, or only into the one of
+    subplot `row` (as `fig.update_xaxes(..., row=row)`); returns `fig`."""
+    layout = fig["layout"]
+    if row is not None:
+        names = [f"{axis}axis{row if row > 1 else ''}"]
+    else:
+        names = [name for name in layout if re.fullmatch(f"{axis}axis[0-9]*", name)] or [f"{axis}axis"]
+    for name in names:
+        merge(layout.setdefault(name, {}), props)
     return fig
 
 
-def whole_number_ticks(fig: go.Figure, largest: float, axis: str = "x") -> None:
+def subplot_axes(row: int) -> dict:
+    """The axis references of a trace drawn in subplot `row` of `stacked_subplots`."""
+    suffix = str(row) if row > 1 else ""
+    return {"xaxis": f"x{suffix}", "yaxis": f"y{suffix}"}
+
+
+def stacked_subplots(titles: Sequence[str], vertical_spacing: float, shared_xaxes: bool = False,
+                     row_heights: Sequence[float] | None = None) -> dict:
+    """The layout of plotly's `make_subplots(rows=len(titles), cols=1, ...)`: one subplot
+    per title, top to bottom, each titled; with `shared_xaxes` only the bottom one shows
+    its tick labels and the others follow its range."""
+    rows = len(titles)
+    weights = list(row_heights) if row_heights else [1] * rows
+    usable = 1 - vertical_spacing * (rows - 1)
+    layout: dict = {"annotations": []}
+    top = 1.0
+    for row, (title, weight) in enumerate(zip(titles, weights), start=1):
+        height = usable * weight / sum(weights)
+        bottom = 0.0 if row == rows else top - height
+        refs = subplot_axes(row)
+        suffix = refs["xaxis"][1:]
+        xaxis = {"anchor": f"y{suffix}", "domain": [0.0, 1.0]}
+        if shared_xaxes and row < rows:
+            xaxis.update(matches=f"x{rows if rows > 1 else ''}", showticklabels=False)
+        layout[f"xaxis{suffix}"] = xaxis
+        layout[f"yaxis{suffix}"] = {"anchor": f"x{suffix}", "domain": [bottom, top]}
+        layout["annotations"].append({
+            "font": {"size": 16}, "showarrow": False, "text": title, "x": 0.5,
+            "xanchor": "center", "xref": "paper", "y": top, "yanchor": "bottom", "yref": "paper"})
+        top = bottom - vertical_spacing
+    return layout
+
+
+def themed(fig: dict, title: str | None = None, height: int | None = None) -> dict:
+    """Apply the house theme to a figure dict (room for the legend below when there is
+    one); returns the same figure."""
+    legend_shown = sum(1 for trace in fig["data"] if trace.get("showlegend") is not False) > 1
+    layout = fig["layout"]
+    layout["template"] = THEME
+    if title is not None:
+        merge(layout, {"title": {"text": title}})
+    if height is not None:
+        layout["height"] = height
+    layout["showlegend"] = legend_shown
+    merge(layout, {"margin": {"b": 105 if legend_shown else 50}})
+    return fig
+
+
+def whole_number_ticks(fig: dict, largest: float, axis: str = "x") -> None:
     """Ticks 0, 1, 2... (not 0.5) on a count axis whose largest value is small."""
     if largest < 8:
-        getattr(fig, f"update_{axis}axes")(dtick=1, tick0=0)
+        update_axes(fig, axis, dtick=1, tick0=0)
 
 
-def empty_figure(message: str = "") -> go.Figure:
+def empty_figure(message: str = "") -> dict:
     """A blank chart carrying a centred message (used until data arrives or when empty)."""
-    fig = go.Figure()
-    fig.update_layout(
+    return figure(
         template=THEME,
         xaxis={"visible": False}, yaxis={"visible": False},
         # Escaped: the message may quote a URL parameter, and plotly renders tags in
@@ -214,7 +290,13 @@ def empty_figure(message: str = "") -> go.Figure:
         if message else [],
         height=320,
     )
-    return fig
+
+
+def dates(values) -> list[str | None]:
+    """Days (dates or midnight timestamps) as ISO strings, as plotly.js reads dates;
+    missing ones as None. (numpy's day strings: pandas' strftime cost ~10x more.)"""
+    days = np.datetime_as_string(np.asarray(values, dtype="datetime64[D]"), unit="D")
+    return [None if day == "NaT" else day for day in days.tolist()]
 
 
 def graph_config(filename: str) -> dict:
@@ -227,7 +309,7 @@ def graph_config(filename: str) -> dict:
     }
 
 
-def graph(graph_id, figure: go.Figure | None = None, filename: str = "chart",
+def graph(graph_id, figure: dict | None = None, filename: str = "chart",
           height: int | None = None, caption: str = "Chart",
           described_by: Sequence[str] = ()) -> html.Figure:
     """A chart area; its callback should return `figure` and `config=graph_config(...)`.

@@ -12,10 +12,9 @@ from __future__ import annotations
 import datetime as dt
 
 import dash_bootstrap_components as dbc
+import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from dash import dcc, html
-from plotly.subplots import make_subplots
 
 from components import ids
 from components.common import (
@@ -28,20 +27,26 @@ from components.common import (
     col_text,
     control,
     data_grid,
+    dates,
     empty_figure,
     empty_state,
     error_state,
+    figure,
     file_slug,
     fmt_date,
     fmt_int,
     graph_config,
     loading,
+    merge,
     option_colour,
     ordered_options,
     reason_label,
     section,
+    stacked_subplots,
+    subplot_axes,
     text_colour_on,
     themed,
+    update_axes,
     whole_number_ticks,
 )
 
@@ -119,126 +124,135 @@ def _runs(days: pd.DataFrame) -> pd.DataFrame:
     """Consecutive known days with the same option, per feature (a gap ends a run)."""
     if days.empty:
         return pd.DataFrame(columns=["feature", "selected_option", "start", "end"])
-    frame = days.assign(date=pd.to_datetime(days["date"])).sort_values(["feature", "date"])
+    frame = (days.assign(date=pd.to_datetime(days["date"])).sort_values(["feature", "date"])
+             .reset_index(drop=True))
     new_run = (
         (frame["feature"] != frame["feature"].shift())
         | (frame["selected_option"] != frame["selected_option"].shift())
         | (frame["date"] - frame["date"].shift() != pd.Timedelta(days=1))
-    )
-    frame = frame.assign(run=new_run.cumsum())
-    return (frame.groupby("run")
-            .agg(feature=("feature", "first"), selected_option=("selected_option", "first"),
-                 start=("date", "min"), end=("date", "max"))
-            .reset_index(drop=True))
+    ).to_numpy()
+    # Rows are in date order within a feature: a run starts at its first row and ends
+    # on the row before the next run starts (plain arrays: a pandas groupby cost more).
+    starts = np.flatnonzero(new_run)
+    ends = np.append(starts[1:] - 1, len(frame) - 1)
+    return pd.DataFrame({"feature": frame["feature"].to_numpy()[starts],
+                         "selected_option": frame["selected_option"].to_numpy()[starts],
+                         "start": frame["date"].to_numpy()[starts],
+                         "end": frame["date"].to_numpy()[ends]})
 
 
-def timeline_figure(days: pd.DataFrame, name: str) -> go.Figure:
+def timeline_figure(days: pd.DataFrame, name: str) -> dict:
     """One row per feature; bars coloured by option over the known days (gaps = unknown)."""
     runs = _runs(days)
     if runs.empty:
         return empty_figure("No entitlement is known in this period.")
     features = sorted(runs["feature"].unique(), reverse=True)
-    fig = go.Figure()
+    traces = []
     for option in ordered_options(runs["selected_option"]):
         rows = runs[runs["selected_option"] == option]
-        duration_ms = ((rows["end"] - rows["start"]).dt.days + 1) * 86_400_000
-        fig.add_trace(go.Bar(
-            y=rows["feature"], x=duration_ms, base=rows["start"], orientation="h", name=option,
-            marker={"color": option_colour(option), "line": {"color": "#6c757d", "width": 0.5}},
-            customdata=list(zip(rows["start"].dt.strftime("%-d %b %Y"),
-                                rows["end"].dt.strftime("%-d %b %Y"),
-                                (rows["end"] - rows["start"]).dt.days + 1)),
-            hovertemplate=f"{option}<br>" + "%{customdata[0]} – %{customdata[1]} "
-                          "(%{customdata[2]} days)<extra>%{y}</extra>",
-        ))
-    themed(fig, f"Entitlements over time<br><sup>{name}</sup>", height=140 + 55 * len(features))
-    fig.update_layout(barmode="overlay", bargap=0.35, legend_title_text="Option")
-    fig.update_xaxes(type="date", tickformat="%-d %b %Y")
-    fig.update_yaxes(categoryorder="array", categoryarray=features, tickformat=None, rangemode=None)
+        lengths = (rows["end"] - rows["start"]).dt.days + 1
+        traces.append({
+            "type": "bar", "y": rows["feature"].tolist(), "x": (lengths * 86_400_000).tolist(),
+            "base": dates(rows["start"]), "orientation": "h", "name": option,
+            "marker": {"color": option_colour(option), "line": {"color": "#6c757d", "width": 0.5}},
+            "customdata": [list(run) for run in zip(rows["start"].dt.strftime("%-d %b %Y"),
+                                                    rows["end"].dt.strftime("%-d %b %Y"),
+                                                    lengths.tolist())],
+            "hovertemplate": f"{option}<br>" + "%{customdata[0]} – %{customdata[1]} "
+                             "(%{customdata[2]} days)<extra>%{y}</extra>",
+        })
+    fig = themed(figure(traces), f"Entitlements over time<br><sup>{name}</sup>",
+                 height=140 + 55 * len(features))
+    merge(fig["layout"], {"barmode": "overlay", "bargap": 0.35, "legend": {"title": {"text": "Option"}}})
+    update_axes(fig, "x", type="date", tickformat="%-d %b %Y")
+    update_axes(fig, "y", categoryorder="array", categoryarray=features, tickformat=None, rangemode=None)
     return fig
 
 
-def usage_figure(usage: pd.DataFrame, name: str) -> go.Figure:
+def usage_figure(usage: pd.DataFrame, name: str) -> dict:
     """Weekly events per feature (solid) against the median of customers with the same
     feature and option that week (dashed)."""
     if usage.empty:
         return empty_figure("No feature was enabled or used in this period.")
     features = sorted(usage["feature"].unique())
-    fig = make_subplots(rows=len(features), cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=features)
+    fig = figure(**stacked_subplots(features, vertical_spacing=0.08, shared_xaxes=True))
     for row, feature in enumerate(features, start=1):
         data = usage[usage["feature"] == feature].sort_values("week_start")
-        option = data["option"].fillna("unknown")
-        fig.add_trace(go.Scatter(
-            x=data["week_start"], y=data["events"], mode="lines+markers", name=name,
-            legendgroup="customer", showlegend=row == 1, line={"color": OKABE_ITO[0], "width": 2.5},
-            marker={"size": 5}, customdata=option,
-            hovertemplate="Week of %{x|%-d %b %Y}: %{y:,} events (option %{customdata})<extra></extra>",
-        ), row, 1)
-        fig.add_trace(go.Scatter(
-            x=data["week_start"], y=data["peer_median_events"], mode="lines",
-            name="Median of customers with the same option", legendgroup="peers",
-            showlegend=row == 1, line={"color": OKABE_ITO[1], "width": 2, "dash": "dash"},
-            customdata=list(zip(option, data["peer_count"].fillna(0).astype(int))),
-            hovertemplate="Week of %{x|%-d %b %Y}: median %{y:,.1f} events of "
-                          "%{customdata[1]} customers with %{customdata[0]}<extra></extra>",
-        ), row, 1)
+        option = data["option"].fillna("unknown").tolist()
+        weeks = dates(data["week_start"])
+        fig["data"].append({
+            "type": "scatter", "x": weeks, "y": data["events"].tolist(), "mode": "lines+markers",
+            "name": name, "legendgroup": "customer", "showlegend": row == 1,
+            "line": {"color": OKABE_ITO[0], "width": 2.5}, "marker": {"size": 5}, "customdata": option,
+            "hovertemplate": "Week of %{x|%-d %b %Y}: %{y:,} events (option %{customdata})<extra></extra>",
+            **subplot_axes(row),
+        })
+        fig["data"].append({
+            "type": "scatter", "x": weeks, "y": data["peer_median_events"].tolist(), "mode": "lines",
+            "name": "Median of customers with the same option", "legendgroup": "peers",
+            "showlegend": row == 1, "line": {"color": OKABE_ITO[1], "width": 2, "dash": "dash"},
+            "customdata": [list(pair) for pair in zip(option, data["peer_count"].fillna(0).astype(int).tolist())],
+            "hovertemplate": "Week of %{x|%-d %b %Y}: median %{y:,.1f} events of "
+                             "%{customdata[1]} customers with %{customdata[0]}<extra></extra>",
+            **subplot_axes(row),
+        })
     themed(fig, f"Weekly feature events against similar customers<br><sup>{name}</sup>",
            height=170 + 210 * len(features))
-    fig.update_xaxes(tickformat="%-d %b %Y")
-    fig.update_yaxes(rangemode="tozero")
+    update_axes(fig, "x", tickformat="%-d %b %Y")
+    update_axes(fig, "y", rangemode="tozero")
     return fig
 
 
-def users_figure(usage: pd.DataFrame, name: str) -> go.Figure:
+def users_figure(usage: pd.DataFrame, name: str) -> dict:
     """Active users of the customer per week, and users who sent each feature's events."""
     if usage.empty:
         return empty_figure("No feature was enabled or used in this period.")
-    fig = go.Figure()
     active = usage.groupby("week_start", as_index=False)["users_with_access"].max()
-    fig.add_trace(go.Scatter(
-        x=active["week_start"], y=active["users_with_access"], mode="lines", name="Active users",
-        line={"color": GREY, "width": 3},
-        hovertemplate="Week of %{x|%-d %b %Y}: %{y:,} active users<extra></extra>",
-    ))
+    traces = [{
+        "type": "scatter", "x": dates(active["week_start"]), "y": active["users_with_access"].tolist(),
+        "mode": "lines", "name": "Active users", "line": {"color": GREY, "width": 3},
+        "hovertemplate": "Week of %{x|%-d %b %Y}: %{y:,} active users<extra></extra>",
+    }]
     for index, feature in enumerate(sorted(usage["feature"].unique())):
         data = usage[usage["feature"] == feature].sort_values("week_start")
-        fig.add_trace(go.Scatter(
-            x=data["week_start"], y=data["active_users"], mode="lines",
-            name=f"Users sending {feature} events", line={"color": OKABE_ITO[index % 6], "width": 2},
-            hovertemplate="Week of %{x|%-d %b %Y}: %{y:,} users<extra>" + feature + "</extra>",
-        ))
-    themed(fig, f"Users per week<br><sup>{name}</sup>", height=380)
-    fig.update_xaxes(tickformat="%-d %b %Y")
+        traces.append({
+            "type": "scatter", "x": dates(data["week_start"]), "y": data["active_users"].tolist(),
+            "mode": "lines", "name": f"Users sending {feature} events",
+            "line": {"color": OKABE_ITO[index % 6], "width": 2},
+            "hovertemplate": "Week of %{x|%-d %b %Y}: %{y:,} users<extra>" + feature + "</extra>",
+        })
+    fig = themed(figure(traces), f"Users per week<br><sup>{name}</sup>", height=380)
+    update_axes(fig, "x", tickformat="%-d %b %Y")
     return fig
 
 
-def unpaid_figure(by_reason: pd.DataFrame, reasons: pd.DataFrame, name: str) -> go.Figure:
+def unpaid_figure(by_reason: pd.DataFrame, reasons: pd.DataFrame, name: str) -> dict:
     """Unpaid feature events by reason (stacked by feature)."""
     if by_reason.empty:
         return empty_figure("No unpaid feature use in this period.")
     order = (by_reason.groupby("reason")["events"].sum().sort_values().index.tolist())
-    fig = go.Figure()
+    labels = [reason_label(reasons, r) for r in order]
+    traces = []
     for index, feature in enumerate(sorted(by_reason["feature"].unique())):
         data = by_reason[by_reason["feature"] == feature].set_index("reason").reindex(order)
-        fig.add_trace(go.Bar(
-            y=[reason_label(reasons, r) for r in order], x=data["events"].fillna(0),
-            orientation="h",
-            name=feature, marker_color=OKABE_ITO[(index + 2) % 6],
-            hovertemplate="%{y}: %{x:,} events<extra>" + feature + "</extra>",
-        ))
-    themed(fig, f"Unpaid feature events by reason<br><sup>{name}</sup>", height=140 + 45 * len(order))
-    fig.update_layout(barmode="stack")
+        traces.append({
+            "type": "bar", "y": labels, "x": data["events"].fillna(0).tolist(), "orientation": "h",
+            "name": feature, "marker": {"color": OKABE_ITO[(index + 2) % 6]},
+            "hovertemplate": "%{y}: %{x:,} events<extra>" + feature + "</extra>",
+        })
+    fig = themed(figure(traces), f"Unpaid feature events by reason<br><sup>{name}</sup>",
+                 height=140 + 45 * len(order))
+    fig["layout"]["barmode"] = "stack"
     whole_number_ticks(fig, by_reason.groupby("reason")["events"].sum().max())
-    fig.update_yaxes(tickformat=None, rangemode=None)
+    update_axes(fig, "y", tickformat=None, rangemode=None)
     return fig
 
 
-def _chart(graph_id: str, figure: go.Figure, filename: str) -> html.Figure:
+def _chart(graph_id: str, chart: dict, filename: str) -> html.Figure:
     """The chart in a <figure> named by its title and described by the page's header facts."""
-    title = (figure.layout.title.text or "Chart").replace("<br>", " ")
+    title = (chart["layout"].get("title", {}).get("text") or "Chart").replace("<br>", " ")
     return chart_figure(
-        dcc.Graph(id=graph_id, figure=figure, config=graph_config(filename), className="chart"),
+        dcc.Graph(id=graph_id, figure=chart, config=graph_config(filename), className="chart"),
         caption=title, described_by=(ids.CUSTOMER_FACTS,))
 
 

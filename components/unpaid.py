@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-import plotly.graph_objects as go
 from dash import dcc, html
-from plotly.subplots import make_subplots
 
 from components import ids
 from components.common import (
@@ -22,16 +20,22 @@ from components.common import (
     col_text,
     control,
     data_grid,
+    dates,
     empty_state,
+    figure,
     file_slug,
     fmt_int,
     graph,
     iso_week_label,
     kpi_card,
     loading,
+    merge,
     reason_label,
     section,
+    stacked_subplots,
+    subplot_axes,
     themed,
+    update_axes,
 )
 from components.filters import feature_control, period_controls, period_note
 
@@ -129,57 +133,58 @@ def overview_cards(weekly: pd.DataFrame, customers: int | None = None):
     return html.Div(cards, className="kpi-grid mb-3")
 
 
-def weekly_figure(weekly: pd.DataFrame, title: str) -> go.Figure:
+def weekly_figure(weekly: pd.DataFrame, title: str) -> dict:
     """Three rows over the weeks: unpaid events, their share of feature events, customers."""
-    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.11,
-                        subplot_titles=("Unpaid events", "Share of all feature events",
-                                        "Customers with unpaid events"))
     weeks = [iso_week_label(w) for w in weekly["week_start"]]
-    fig.add_trace(go.Bar(x=weekly["week_start"], y=weekly["unpaid_events"], name="Unpaid events",
-                         marker_color="#D55E00", customdata=weeks,
-                         hovertemplate="%{customdata}: %{y:,} unpaid events<extra></extra>"), 1, 1)
-    fig.add_trace(go.Scatter(x=weekly["week_start"], y=weekly["unpaid_share"], mode="lines+markers",
-                             name="Share", line={"color": "#0072B2", "width": 2.5}, customdata=weeks,
-                             hovertemplate="%{customdata}: %{y:.1%} of feature events<extra></extra>"),
-                  2, 1)
-    fig.add_trace(go.Bar(x=weekly["week_start"], y=weekly["unpaid_customers"], name="Customers",
-                         marker_color="#009E73", customdata=weeks,
-                         hovertemplate="%{customdata}: %{y:,} customers<extra></extra>"), 3, 1)
+    days = dates(weekly["week_start"])
+    fig = figure([
+        {"type": "bar", "x": days, "y": weekly["unpaid_events"].tolist(), "name": "Unpaid events",
+         "marker": {"color": "#D55E00"}, "customdata": weeks,
+         "hovertemplate": "%{customdata}: %{y:,} unpaid events<extra></extra>", **subplot_axes(1)},
+        {"type": "scatter", "x": days, "y": weekly["unpaid_share"].tolist(), "mode": "lines+markers",
+         "name": "Share", "line": {"color": "#0072B2", "width": 2.5}, "customdata": weeks,
+         "hovertemplate": "%{customdata}: %{y:.1%} of feature events<extra></extra>", **subplot_axes(2)},
+        {"type": "bar", "x": days, "y": weekly["unpaid_customers"].tolist(), "name": "Customers",
+         "marker": {"color": "#009E73"}, "customdata": weeks,
+         "hovertemplate": "%{customdata}: %{y:,} customers<extra></extra>", **subplot_axes(3)},
+    ], **stacked_subplots(("Unpaid events", "Share of all feature events",
+                           "Customers with unpaid events"), vertical_spacing=0.11, shared_xaxes=True))
     themed(fig, title, height=620)
-    fig.update_layout(showlegend=False, bargap=0.2, margin={"t": 90})
-    fig.update_yaxes(tickformat=",d", rangemode="tozero")
+    merge(fig["layout"], {"showlegend": False, "bargap": 0.2, "margin": {"t": 90}})
+    update_axes(fig, "y", tickformat=",d", rangemode="tozero")
     top_share = weekly["unpaid_share"].max()
-    fig.update_yaxes(tickformat=".1%" if pd.notna(top_share) and top_share < 0.05 else ".0%",
-                     row=2, col=1)
-    fig.update_xaxes(tickformat="%-d %b %Y")
-    fig.update_xaxes(title_text="Week starting (Monday)", row=3, col=1)
-    fig.update_annotations(font_size=14, yshift=4)  # the subplot titles
+    update_axes(fig, "y", row=2, tickformat=".1%" if pd.notna(top_share) and top_share < 0.05 else ".0%")
+    update_axes(fig, "x", tickformat="%-d %b %Y")
+    update_axes(fig, "x", row=3, title={"text": "Week starting (Monday)"})
+    for subplot_title in fig["layout"]["annotations"]:
+        merge(subplot_title, {"font": {"size": 14}, "yshift": 4})
     return fig
 
 
 # ---------------------------------------------------------------- why
-def reasons_figure(by_reason: pd.DataFrame, reasons: pd.DataFrame, title: str) -> go.Figure:
+def reasons_figure(by_reason: pd.DataFrame, reasons: pd.DataFrame, title: str) -> dict:
     """Unpaid events per week stacked by reason, the last in the warehouse's order (for
     unexplained) at the bottom."""
-    fig = go.Figure()
     present = list(by_reason["reason"].unique())
     stack_order = reasons["reason"].tolist()[::-1]
     order = [r for r in stack_order if r in present] + sorted(set(present) - set(stack_order))
     colours = dict(zip(reasons["reason"], reasons["colour"]))
+    traces = []
     for reason in order:
         rows = by_reason[by_reason["reason"] == reason]
         label = reason_label(reasons, reason)
-        fig.add_trace(go.Bar(
-            x=rows["week_start"], y=rows["events"], name=label,
-            marker_color=colours.get(reason, OTHER_REASON_COLOUR),
-            customdata=[iso_week_label(w) for w in rows["week_start"]],
-            hovertemplate=f"{label}<br>" + "%{customdata}: %{y:,} events<extra></extra>",
-        ))
+        traces.append({
+            "type": "bar", "x": dates(rows["week_start"]), "y": rows["events"].tolist(), "name": label,
+            "marker": {"color": colours.get(reason, OTHER_REASON_COLOUR)},
+            "customdata": [iso_week_label(w) for w in rows["week_start"]],
+            "hovertemplate": f"{label}<br>" + "%{customdata}: %{y:,} events<extra></extra>",
+        })
+    fig = figure(traces)
     themed(fig, title, height=440)
-    fig.update_layout(barmode="stack", bargap=0.2, legend_traceorder="normal",
-                      margin={"t": 100})
-    fig.update_xaxes(tickformat="%-d %b %Y", title_text="Week starting (Monday)")
-    fig.update_yaxes(title_text="Unpaid events")
+    merge(fig["layout"], {"barmode": "stack", "bargap": 0.2, "legend": {"traceorder": "normal"},
+                          "margin": {"t": 100}})
+    update_axes(fig, "x", tickformat="%-d %b %Y", title={"text": "Week starting (Monday)"})
+    update_axes(fig, "y", title={"text": "Unpaid events"})
     return fig
 
 

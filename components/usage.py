@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-import plotly.graph_objects as go
 from dash import dcc, html
 
 from components import ids
@@ -24,13 +23,16 @@ from components.common import (
     col_text,
     control,
     data_grid,
+    figure,
     file_slug,
     fmt_int,
     graph,
     loading,
+    merge,
     notice,
     section,
     themed,
+    update_axes,
 )
 from components.filters import feature_control, period_controls, period_note
 
@@ -241,7 +243,7 @@ def _value_text(value: float, metric: str, events: int) -> str:
 
 
 def leaderboard_figure(ranking: Ranking, metric: str, order: str, feature: str | None,
-                       features: list[str], period_label: str) -> go.Figure:
+                       features: list[str], period_label: str) -> dict:
     """Horizontal bars in rank order (rank 1 on top), coloured by feature. Each row also
     has a transparent full-width bar so a zero score can still be clicked."""
     rows = ranking.rows
@@ -250,37 +252,36 @@ def leaderboard_figure(ranking: Ranking, metric: str, order: str, feature: str |
     labels = [f"{r['rank']}. {row_label(r, every_feature)}" for _, r in rows.iterrows()]
     top_score = float(rows["score"].max()) if len(rows) else 0.0
     reach = top_score * 1.3 if top_score > 0 else 1.0
-    fig = go.Figure()
-    fig.add_trace(go.Bar(
-        x=[reach] * len(rows), y=labels, orientation="h",
-        customdata=rows[["organisation_id"]].values.tolist(),
-        marker={"color": "rgba(0,0,0,0)"}, hoverinfo="none", showlegend=False, name="",
-    ))
+    traces = [{
+        "type": "bar", "x": [reach] * len(rows), "y": labels, "orientation": "h",
+        "customdata": rows[["organisation_id"]].values.tolist(),
+        "marker": {"color": "rgba(0,0,0,0)"}, "hoverinfo": "none", "showlegend": False, "name": "",
+    }]
     for name in sorted(rows["feature"].unique(), key=lambda f: (f not in features, f)):
         mask = rows["feature"] == name
         part = rows[mask]
         texts = [_value_text(s, metric, e) for s, e in zip(part["score"], part["events"])]
-        fig.add_trace(go.Bar(
-            x=part["score"], y=[labels[i] for i in part.index], orientation="h", name=name,
-            marker={"color": feature_colour(name, features)},
-            customdata=part[["organisation_id", "events", "days_enabled"]].values.tolist(),
-            text=texts, textposition="outside", cliponaxis=False,
-            hovertemplate=(f"%{{y}}<br>{info.label}: %{{x:{info.d3_format}}}<br>"
-                           "Events: %{customdata[1]:,}<br>Enabled days: %{customdata[2]:,}"
-                           "<br>Click to open the customer<extra></extra>"),
-        ))
+        traces.append({
+            "type": "bar", "x": part["score"].tolist(), "y": [labels[i] for i in part.index],
+            "orientation": "h", "name": name, "marker": {"color": feature_colour(name, features)},
+            "customdata": part[["organisation_id", "events", "days_enabled"]].values.tolist(),
+            "text": texts, "textposition": "outside", "cliponaxis": False,
+            "hovertemplate": (f"%{{y}}<br>{info.label}: %{{x:{info.d3_format}}}<br>"
+                              "Events: %{customdata[1]:,}<br>Enabled days: %{customdata[2]:,}"
+                              "<br>Click to open the customer<extra></extra>"),
+        })
     title = (f"The {len(rows)} {'lowest' if order == 'least' else 'highest'} by {info.label.lower()}"
              f"{' · ' + feature if feature else ''} · {period_label}")
-    themed(fig, title, height=max(320, 30 * len(rows) + 130))
-    fig.update_layout(barmode="overlay", showlegend=every_feature, bargap=0.25,
-                      margin={"l": 10, "r": 40, "t": 80, "b": 50}, clickmode="event")
-    fig.update_yaxes(autorange="reversed", tickfont={"size": 13}, ticksuffix="  ")
-    fig.update_xaxes(title_text=info.label, tickformat=info.d3_format, range=[0, reach],
-                     showgrid=True, gridcolor="#E5E5E5", zeroline=True, zerolinecolor=GREY)
+    fig = themed(figure(traces), title, height=max(320, 30 * len(rows) + 130))
+    merge(fig["layout"], {"barmode": "overlay", "showlegend": every_feature, "bargap": 0.25,
+                          "margin": {"l": 10, "r": 40, "t": 80, "b": 50}, "clickmode": "event"})
+    update_axes(fig, "y", autorange="reversed", tickfont={"size": 13}, ticksuffix="  ")
+    update_axes(fig, "x", title={"text": info.label}, tickformat=info.d3_format, range=[0, reach],
+                showgrid=True, gridcolor="#E5E5E5", zeroline=True, zerolinecolor=GREY)
     if top_score == 0:
-        fig.update_xaxes(tickvals=[0])  # everyone shown scored 0: one tick, not 0,0,0,1,1
+        update_axes(fig, "x", tickvals=[0])  # everyone shown scored 0: one tick, not 0,0,0,1,1
     elif info.d3_format == ",d" and reach < 8:
-        fig.update_xaxes(dtick=1)
+        update_axes(fig, "x", dtick=1)
     return fig
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import pytest
 
 from app import create_app
@@ -13,20 +14,22 @@ def test_changes_summary_and_chart(app, demo_warehouse, text_of):
     with app.server.app_context():
         summary, figure, config = churn.show_churn_changes(None)
     assert f"Confirmed cancellations {confirmed}" in text_of(summary)
-    names = {t.name for t in figure.data}
+    names = {t["name"] for t in figure["data"]}
     assert {"Cancellation, confirmed", "Cancellation, provisional", "Cancellation, reversed"} <= names
-    confirmed_bars = [t for t in figure.data if t.name == "Cancellation, confirmed"]
-    assert -sum(sum(t.y) for t in confirmed_bars) == confirmed  # losses are drawn below zero
+    confirmed_bars = [t for t in figure["data"] if t["name"] == "Cancellation, confirmed"]
+    assert -sum(sum(t["y"]) for t in confirmed_bars) == confirmed  # losses are drawn below zero
     assert config["toImageButtonOptions"]["filename"] == "churn_changes_all-features"
+    go.Figure(figure)  # plotly accepts every property of the dict
 
 
 @pytest.mark.parametrize("cohorts,censored", [(None, {True, False}), ("new", {False}), ("censored", {True})])
 def test_retention_heatmap_separates_left_censored_cohorts(app, cohorts, censored):
     with app.server.app_context():
         figure, config = churn.show_churn_retention("SMS", cohorts)
-    (heatmap,) = [t for t in figure.data if t.type == "heatmap"]
-    marked = {label.endswith("on before data") for label in heatmap.y}
+    (heatmap,) = [t for t in figure["data"] if t["type"] == "heatmap"]
+    marked = {label.endswith("on before data") for label in heatmap["y"]}
     assert marked == censored
+    go.Figure(figure)
     assert config["toImageButtonOptions"]["filename"].startswith("churn_retention_SMS_")
 
 
@@ -44,7 +47,7 @@ def test_bad_input_is_explained(app, feature, cohorts, words, text_of):
     with app.server.app_context():
         figure, _ = churn.show_churn_retention(feature, cohorts)
         summary, _, _ = churn.show_churn_changes(feature)
-    assert any(words in a.text for a in figure.layout.annotations)
+    assert any(words in a["text"] for a in figure["layout"]["annotations"])
     if feature:
         assert words in text_of(summary)
 

@@ -42,7 +42,7 @@ def test_problem_state_and_figure_say_why_in_the_same_words(text_of):
     assert "No usage in May." in text_of(empty)
     assert "Check the week" in text_of(bad) and "“x” is not a week." in text_of(bad)
     assert "The warehouse is down." in text_of(down)
-    titles = [problem_figure(err).layout.annotations[0].text for err in
+    titles = [problem_figure(err)["layout"]["annotations"][0]["text"] for err in
               (NothingToShow("a"), ValueError("b"), WarehouseError("c"))]
     assert titles == ["No data in this period", "Check the filters above.",
                       "The warehouse could not answer."]

@@ -29,9 +29,9 @@ def test_overview_and_reasons_show_real_numbers(app, demo_warehouse, text_of):
         summary, figure, config = unpaid.show_unpaid_overview("all", None, None)
         reasons_fig, _, notes = unpaid.show_unpaid_reasons("all", None, None)
     assert f"{total:,}" in text_of(summary)
-    assert sum(figure.data[0].y) == total
+    assert sum(figure["data"][0]["y"]) == total
     assert config["toImageButtonOptions"]["filename"].startswith("unpaid_weekly_all-features_all-reasons_")
-    assert sum(sum(t.y) for t in reasons_fig.data) == total
+    assert sum(sum(t["y"]) for t in reasons_fig["data"]) == total
     assert "Accurx staff" in text_of(notes) and "None of the above" in text_of(notes)
 
 

@@ -12,8 +12,8 @@ def test_default_leaderboard_has_bars_a_grid_and_a_named_png(app, text_of):
     with app.server.app_context():
         summary, figure, config, grid = usage.show_leaderboard(None, None, None, None, None)
     assert "customer-feature pairs were paid for" in text_of(summary)
-    bars = [t for t in figure.data if t.name]  # the first trace is the transparent hit area
-    assert sum(len(t.x) for t in bars) == 20
+    bars = [t for t in figure["data"] if t["name"]]  # the first trace is the transparent hit area
+    assert sum(len(t["x"]) for t in bars) == 20
     assert config["toImageButtonOptions"]["filename"].startswith("usage_leaderboard_all-features_events_least_top20_")
     assert "Download CSV" in text_of(grid)
 
@@ -21,15 +21,15 @@ def test_default_leaderboard_has_bars_a_grid_and_a_named_png(app, text_of):
 def test_never_users_are_marked_on_the_bars(app):
     with app.server.app_context():
         _, figure, _, _ = usage.show_leaderboard("all", None, "events", "least", "50")
-    texts = [text for trace in figure.data if trace.name for text in trace.text]
+    texts = [text for trace in figure["data"] if trace["name"] for text in trace["text"]]
     assert texts and texts[0] == "0 · never used"
 
 
 def test_one_feature_most_first(app):
     with app.server.app_context():
         _, figure, config, _ = usage.show_leaderboard("last-quarter", "SMS", "adoption", "most", "10")
-    assert {t.name for t in figure.data if t.name} == {"SMS"}
-    scores = [x for t in figure.data if t.name for x in t.x]
+    assert {t["name"] for t in figure["data"] if t["name"]} == {"SMS"}
+    scores = [x for t in figure["data"] if t["name"] for x in t["x"]]
     assert scores == sorted(scores, reverse=True)
     assert "_SMS_adoption_most_top10_" in config["toImageButtonOptions"]["filename"]
 
@@ -48,7 +48,7 @@ def test_bad_input_is_explained(app, args, words, text_of):
     with app.server.app_context():
         summary, figure, _, grid = usage.show_leaderboard(*args)
     assert "Check the filters" in text_of(summary) and words in text_of(summary)
-    assert grid is None and not [t for t in figure.data if t.name]
+    assert grid is None and not [t for t in figure["data"] if t["name"]]
 
 
 def test_a_period_without_data_says_so(app, text_of):

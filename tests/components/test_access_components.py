@@ -24,15 +24,16 @@ def test_pick_values_round_trip():
     assert access.split_pick("no separator") is None and access.split_pick(None) is None
 
 
-def test_trend_figure_fills_export_dates_and_marks_the_date():
+def test_trend_figure_fills_export_dates_and_marks_the_date(plotly_valid):
     trend = pd.DataFrame({"date": pd.to_datetime(["2026-04-01", "2026-04-05"]),
                           "org_count": [3, 4], "active_user_count": [10, 12]})
     fig = access.trend_figure(trend, EXPORTS, "SMS", "SMS Plus", dt.date(2026, 4, 2))
-    customers, users = fig.data
-    assert list(customers.y) == [3, 0, 4] and list(users.y) == [10, 0, 12]
-    assert fig.layout.title.text == "SMS · SMS Plus: customers and active users with access"
-    assert [a.text for a in fig.layout.annotations] == ["Customers", "Active users", "2 Apr 2026"]
-    assert len(fig.layout.shapes) == 1
+    plotly_valid(fig)
+    customers, users = fig["data"]
+    assert customers["y"] == [3, 0, 4] and users["y"] == [10, 0, 12]
+    assert fig["layout"]["title"]["text"] == "SMS · SMS Plus: customers and active users with access"
+    assert [a["text"] for a in fig["layout"]["annotations"]] == ["Customers", "Active users", "2 Apr 2026"]
+    assert len(fig["layout"]["shapes"]) == 1
 
 
 def test_access_cards_zero_for_an_option_missing_on_the_date(text_of):

@@ -19,16 +19,17 @@ def _changes() -> pd.DataFrame:
     })
 
 
-def test_monthly_figure_one_panel_per_feature_gains_up_losses_down():
+def test_monthly_figure_one_panel_per_feature_gains_up_losses_down(plotly_valid):
     fig = churn.monthly_figure(_changes(), ["SMS", "Video", "Patient Triage"], "Changes")
-    assert [a.text for a in fig.layout.annotations] == ["SMS", "Video"]  # no panel without changes
-    by_name = {(trace.name, trace.yaxis): list(trace.y) for trace in fig.data}
+    plotly_valid(fig)
+    assert [a["text"] for a in fig["layout"]["annotations"]] == ["SMS", "Video"]  # no panel without changes
+    by_name = {(trace["name"], trace["yaxis"]): trace["y"] for trace in fig["data"]}
     assert by_name[("Activation", "y")] == [4, 0, 0]  # every month of the data, zeros filled
     assert by_name[("Cancellation, confirmed", "y")] == [-2, 0, 0]
     assert by_name[("Downgrade", "y")] == [0, 0, -1]
     assert by_name[("Upgrade", "y2")] == [0, 3, 0]
-    assert fig.layout.title.text == "Changes" and fig.layout.barmode == "relative"
-    assert fig.layout.yaxis.title.text == "Changes"
+    assert fig["layout"]["title"]["text"] == "Changes" and fig["layout"]["barmode"] == "relative"
+    assert fig["layout"]["yaxis"]["title"]["text"] == "Changes"
 
 
 def test_cohort_rows_views_and_labels():

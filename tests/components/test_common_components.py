@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import dash_ag_grid as dag
 import pandas as pd
+import pytest
 
 from components import ids
 from components.common import (
     CSV_CELL_CALLBACK,
     UrlParams,
     data_grid,
+    dates,
     empty_figure,
     empty_state,
     error_state,
     graph_config,
     grid_rows,
+    stacked_subplots,
     to_search,
 )
 
@@ -59,15 +62,16 @@ def test_grid_rows_dates_as_text_missing_as_none():
     assert rows == [{"d": "2026-01-02", "n": 1.5}, {"d": None, "n": None}]
 
 
-def test_states_and_empty_figure(text_of):
+def test_states_and_empty_figure(text_of, plotly_valid):
     assert text_of(empty_state("No rows.")) == "No rows."
     assert "state-empty" in empty_state("x").className
     error = error_state("The warehouse is down.", title="Check")
     assert text_of(error) == "Check The warehouse is down." and error.role == "alert"
     fig = empty_figure("No data in this period")
-    assert len(fig.data) == 0 and fig.layout.annotations[0].text == "No data in this period"
-    assert fig.layout.xaxis.visible is False
-    assert empty_figure().layout.annotations == ()
+    plotly_valid(fig)
+    assert len(fig["data"]) == 0 and fig["layout"]["annotations"][0]["text"] == "No data in this period"
+    assert fig["layout"]["xaxis"]["visible"] is False
+    assert empty_figure()["layout"]["annotations"] == []
 
 
 def test_graph_config_names_the_png():
@@ -82,3 +86,33 @@ def test_url_params_and_search_round_trip():
     assert params.get("missing", "default") == "default"
     assert to_search({"week": "2026-W14", "customer": "5", "tab": "entitlements", "x": None}) == (
         "?tab=entitlements&customer=5&week=2026-W14")
+
+
+@pytest.mark.parametrize("titles, spacing, shared, heights", [
+    (("Customers", "Active users"), 0.1, True, None),
+    (("A", "B", "C"), 0.11, True, None),
+    (("SMS",), 0.08, True, None),
+    (("SMS", "Video"), 0.12, False, [3, 7]),
+])
+def test_stacked_subplots_lay_out_what_make_subplots_does(titles, spacing, shared, heights):
+    from plotly.subplots import make_subplots
+
+    expected = make_subplots(rows=len(titles), cols=1, shared_xaxes=shared, vertical_spacing=spacing,
+                             subplot_titles=titles, row_heights=heights).to_dict()["layout"]
+    expected.pop("template")
+    ours = stacked_subplots(titles, vertical_spacing=spacing, shared_xaxes=shared, row_heights=heights)
+    assert set(ours) == set(expected)
+    for name, value in expected.items():
+        if name == "annotations":
+            assert [{**a, "y": pytest.approx(a["y"])} for a in value] == ours[name]
+        else:
+            assert {**value, "domain": pytest.approx(value["domain"])} == ours[name], name
+
+
+def test_dates_are_iso_days_whatever_they_came_as():
+    import datetime as dt
+
+    assert dates(pd.Series(pd.to_datetime(["2026-04-05", None]))) == ["2026-04-05", None]
+    assert dates([dt.date(2026, 4, 6), None]) == ["2026-04-06", None]
+    assert dates(pd.date_range("2026-01-01", periods=2, freq="MS")) == ["2026-01-01", "2026-02-01"]
+    assert dates([]) == []

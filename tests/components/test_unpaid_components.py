@@ -39,13 +39,14 @@ def _grid(node) -> dag.AgGrid:
     return None
 
 
-def test_weekly_figure_three_panels_over_the_weeks():
+def test_weekly_figure_three_panels_over_the_weeks(plotly_valid):
     fig = unpaid.weekly_figure(WEEKLY, "Unpaid usage per week")
-    assert [trace.type for trace in fig.data] == ["bar", "scatter", "bar"]
-    assert list(fig.data[0].y) == [4, 10, 0] and list(fig.data[2].y) == [2, 3, 0]
-    assert fig.layout.title.text == "Unpaid usage per week"
-    assert fig.layout.xaxis3.title.text == "Week starting (Monday)"
-    assert fig.layout.yaxis2.tickformat == ".0%"  # the share reaches 5%
+    plotly_valid(fig)
+    assert [trace["type"] for trace in fig["data"]] == ["bar", "scatter", "bar"]
+    assert fig["data"][0]["y"] == [4, 10, 0] and fig["data"][2]["y"] == [2, 3, 0]
+    assert fig["layout"]["title"]["text"] == "Unpaid usage per week"
+    assert fig["layout"]["xaxis3"]["title"]["text"] == "Week starting (Monday)"
+    assert fig["layout"]["yaxis2"]["tickformat"] == ".0%"  # the share reaches 5%
 
 
 def test_overview_cards_totals_and_peak_week(text_of):

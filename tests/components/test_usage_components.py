@@ -18,25 +18,26 @@ def _frame() -> pd.DataFrame:
     })
 
 
-def test_leaderboard_figure_one_bar_per_ranked_row_in_rank_order():
+def test_leaderboard_figure_one_bar_per_ranked_row_in_rank_order(plotly_valid):
     ranking = usage.rank_leaderboard(_frame(), "events", "most", 3)
     fig = usage.leaderboard_figure(ranking, "events", "most", None, ["SMS", "Video"], "the last 4 weeks")
-    hit_area, *features = fig.data
-    assert list(hit_area.y) == ["1. Cedar · Video", "2. Ash · SMS", "3. Birch · SMS"]
-    assert [row[0] for row in hit_area.customdata] == [3, 1, 2]  # a click opens that customer
-    assert [(trace.name, list(trace.x), list(trace.y)) for trace in features] == [
+    plotly_valid(fig)
+    hit_area, *features = fig["data"]
+    assert hit_area["y"] == ["1. Cedar · Video", "2. Ash · SMS", "3. Birch · SMS"]
+    assert [row[0] for row in hit_area["customdata"]] == [3, 1, 2]  # a click opens that customer
+    assert [(trace["name"], trace["x"], trace["y"]) for trace in features] == [
         ("SMS", [5, 0], ["2. Ash · SMS", "3. Birch · SMS"]), ("Video", [9], ["1. Cedar · Video"])]
-    assert fig.layout.title.text == "The 3 highest by events · the last 4 weeks"
-    assert fig.layout.xaxis.title.text == usage.METRICS["events"].label
-    assert fig.layout.yaxis.autorange == "reversed"
+    assert fig["layout"]["title"]["text"] == "The 3 highest by events · the last 4 weeks"
+    assert fig["layout"]["xaxis"]["title"]["text"] == usage.METRICS["events"].label
+    assert fig["layout"]["yaxis"]["autorange"] == "reversed"
 
 
 def test_leaderboard_figure_of_one_feature_has_no_legend():
     ranking = usage.rank_leaderboard(_frame()[lambda f: f["feature"] == "SMS"], "events", "least", 5)
     fig = usage.leaderboard_figure(ranking, "events", "least", "SMS", ["SMS", "Video"], "May")
-    assert fig.layout.showlegend is False
-    assert list(fig.data[0].y) == ["1. Birch", "2. Ash"]
-    assert fig.layout.title.text == "The 2 lowest by events · SMS · May"
+    assert fig["layout"]["showlegend"] is False
+    assert fig["data"][0]["y"] == ["1. Birch", "2. Ash"]
+    assert fig["layout"]["title"]["text"] == "The 2 lowest by events · SMS · May"
 
 
 def test_leaderboard_grid_rows_and_keys():

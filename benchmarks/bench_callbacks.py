@@ -1,0 +1,158 @@
+"""Every Dash callback on its own: cold and cached server time per callback.
+
+The request bodies are the ones chromium sent while loading every tab and the
+customer page (captured by bench_dashboard.py into .tmp/bench/captured_callbacks.json;
+captured here first when that file is missing). Each distinct body is sent through the
+Flask test client of `create_app(...)` over the benchmark's warehouse, with the headers
+a browser sends:
+
+- cold: to a freshly created app (empty query cache and response cache), the median of
+  REPEAT fresh apps; the process itself is warmed first (imports, plotly's validators),
+  as a gunicorn worker is after its first requests;
+- cached: the same body again to the same app (answered from the response cache).
+
+Wall milliseconds, and the process's CPU milliseconds of the cold request (steadier
+than wall time when other tenants load the machine).
+
+The registered callbacks that no page load sends (clicks, downloads) are listed as
+`not_exercised`: their bodies would have to be invented.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+
+from benchmarks.bench_dashboard import CAPTURE_FILE, _fixtures, first_loads, page_paths
+from benchmarks.bench_warehouse import ensure_built
+from benchmarks.common import REPO_ROOT, write_results
+
+CALLBACK_PATH = "/_dash-update-component"
+HEADERS = {"Content-Type": "application/json", "Accept": "application/json",
+           "Accept-Encoding": "gzip, deflate, br"}
+REPEAT = 3
+TARGET_MS = 300
+
+
+def capture_bodies(db_path: Path, capture: Path) -> None:
+    """Load every tab and the customer page once in chromium, recording the callback bodies."""
+    capture.unlink(missing_ok=True)
+    with _fixtures.serve_app(db_path, workers=1, env={"ACCURX_CAPTURE_FILE": str(capture)},
+                             app_target="benchmarks.capture_app:server") as base_url:
+        log_path = _fixtures.ARTIFACTS / f"gunicorn-{base_url.rsplit(':', 1)[1]}.log"
+        first_loads(base_url, page_paths(db_path), log_path)
+
+
+def distinct_bodies(capture: Path) -> list[dict]:
+    """The captured bodies, each once, in the order first sent, with the callback they name."""
+    seen, out = set(), []
+    for line in capture.read_text().splitlines():
+        body = json.loads(line)["body"]
+        if body in seen:
+            continue
+        seen.add(body)
+        out.append({"callback": json.loads(body)["output"], "body": body,
+                    "inputs": _describe(json.loads(body))})
+    return out
+
+
+def _describe(request: dict) -> str:
+    """The values of the URL and of the inputs that changed: what makes bodies differ."""
+    parts = []
+    for item in request.get("inputs", []) + request.get("state", []):
+        for entry in item if isinstance(item, list) else [item]:
+            if entry.get("property") in ("pathname", "search") and entry.get("value"):
+                parts.append(str(entry["value"]))
+    changed = request.get("changedPropIds") or []
+    return " ".join(dict.fromkeys(parts)) + (f" [{', '.join(changed)}]" if changed else "")
+
+
+def _post(client, body: str) -> tuple[float, float, int, int]:
+    """Wall and CPU milliseconds of one request (CPU time of the whole process, DuckDB's
+    threads included: on a shared, loaded machine it moves far less than wall time)."""
+    started, cpu_started = time.perf_counter(), time.process_time()
+    response = client.post(CALLBACK_PATH, data=body, headers=HEADERS)
+    ms = (time.perf_counter() - started) * 1000
+    cpu_ms = (time.process_time() - cpu_started) * 1000
+    return ms, cpu_ms, response.status_code, len(response.get_data())
+
+
+def measure(db_path: Path, bodies: list[dict]) -> tuple[list[dict], list[str]]:
+    """Cold and cached milliseconds of every body; the registered callbacks not sent."""
+    import logging
+
+    from app import create_app
+
+    overrides = {"ACCURX_DUCKDB_PATH": str(db_path), "ACCURX_WAREHOUSE": "duckdb",
+                 "ACCURX_LOG_LEVEL": "WARNING"}
+    warm = create_app(overrides)
+    logging.getLogger("accurx").setLevel(logging.WARNING)
+    warm_client = warm.server.test_client()
+    for item in bodies:  # warm the process, not the caches measured below
+        _post(warm_client, item["body"])
+    registered = sorted(warm.callback_map)
+    results = []
+    for item in bodies:
+        cold, cold_cpu, cached, status, size = [], [], [], set(), 0
+        for _ in range(REPEAT):
+            client = create_app(overrides).server.test_client()
+            ms, cpu_ms, code, size = _post(client, item["body"])
+            cold.append(ms)
+            cold_cpu.append(cpu_ms)
+            status.add(code)
+            ms, _, code, _ = _post(client, item["body"])
+            cached.append(ms)
+            status.add(code)
+        results.append({"callback": item["callback"], "inputs": item["inputs"],
+                        "cold_ms": round(statistics.median(cold), 1),
+                        "cold_cpu_ms": round(statistics.median(cold_cpu), 1),
+                        "cached_ms": round(statistics.median(cached), 1),
+                        "cold_samples_ms": [round(x, 1) for x in cold],
+                        "status": sorted(status), "response_bytes": size})
+    sent = {item["callback"] for item in bodies}
+    return results, [key for key in registered if key not in sent]
+
+
+def per_callback(results: list[dict]) -> dict:
+    """Per callback: its slowest body's cold and cached medians (and how many bodies)."""
+    out: dict[str, dict] = {}
+    for row in results:
+        entry = out.setdefault(row["callback"], {"bodies": 0, "cold_ms": 0.0, "cold_cpu_ms": 0.0,
+                                                 "cached_ms": 0.0, "response_bytes": 0})
+        entry["bodies"] += 1
+        entry["cold_ms"] = max(entry["cold_ms"], row["cold_ms"])
+        entry["cold_cpu_ms"] = max(entry["cold_cpu_ms"], row["cold_cpu_ms"])
+        entry["cached_ms"] = max(entry["cached_ms"], row["cached_ms"])
+        entry["response_bytes"] = max(entry["response_bytes"], row["response_bytes"])
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]["cold_ms"]))
+
+
+def run(bench_dir: Path, scale: str, seed: int) -> Path:
+    db_path = ensure_built(bench_dir, scale, seed)
+    capture = bench_dir / CAPTURE_FILE
+    if not capture.exists():
+        capture_bodies(db_path, capture)
+    bodies = distinct_bodies(capture)
+    results, not_exercised = measure(db_path, bodies)
+    summary = per_callback(results)
+    for name, entry in summary.items():
+        print(f"{entry['cold_ms']:8.1f} ms cold ({entry['cold_cpu_ms']:6.1f} ms CPU) "
+              f"{entry['cached_ms']:6.1f} ms cached "
+              f"{entry['response_bytes']:8} B  {name[:90]}")
+    over = [name for name, entry in summary.items() if entry["cold_ms"] > TARGET_MS]
+    print(f"{len(summary)} callbacks measured ({len(bodies)} bodies), {len(over)} over "
+          f"{TARGET_MS} ms cold; not sent by any page load: {len(not_exercised)}")
+    return write_results(f"callbacks-{scale}", {
+        "scale": scale, "per_callback": summary, "bodies": results,
+        "not_exercised": not_exercised, "over_target": over, "target_ms": TARGET_MS,
+        "command": f"python -m benchmarks.run callbacks --scale {scale} --seed {seed}",
+        "note": f"Flask test client of create_app(); cold = first request to a fresh app "
+                f"(median of {REPEAT}; cold_cpu_ms its process CPU time), cached = the same request again; per callback the "
+                f"slowest of its captured bodies; response_bytes as sent (compressed)",
+    })
+
+
+if __name__ == "__main__":
+    print(run(REPO_ROOT / ".tmp" / "bench", "demo", 42))

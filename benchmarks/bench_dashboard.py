@@ -1,8 +1,11 @@
 """The dashboard as a user meets it, served by gunicorn on 127.0.0.1 against the
 benchmark's demo warehouse:
 
-- first load of each tab in headless chromium (Debian's): bytes transferred (as
-  encoded on the wire, i.e. compressed) and time from navigation to the first chart drawn;
+- first load of each tab and of a customer's page in headless chromium (Debian's,
+  1440x900, a fresh profile per page): bytes transferred (as encoded on the wire, i.e.
+  compressed) and time from navigation to the first chart drawn, with an empty HTTP
+  cache and again with the cache that first load left (a returning user), once the
+  server has finished warming its response cache after start (serving/warm_up.py);
 - every Dash callback request the page sent, captured and replayed with `requests`:
   median time per tab on a fresh server (cold: nothing cached) and again (cached).
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from benchmarks.bench_warehouse import ensure_built
 from benchmarks.common import REPO_ROOT, write_results
+from config import load_settings
 
 
 def _browser_fixtures():
@@ -165,8 +166,10 @@ def run(bench_dir: Path, scale: str, seed: int) -> Path:
     with serve_app(db_path, workers=1, env={"ACCURX_CAPTURE_FILE": str(capture)},
                    app_target="benchmarks.capture_app:server") as base_url:
         log_path = _fixtures.ARTIFACTS / f"gunicorn-{base_url.rsplit(':', 1)[1]}.log"
-        # The meeting starts once the build is live and warmed (ACCURX_WARM_UP_SECONDS).
-        warm_up = _warm_up_line(log_path, timeout=300)
+        # The meeting starts once the build is live and warmed (ACCURX_WARM_UP_SECONDS,
+        # read from the same environment as the server's).
+        budget = load_settings().warm_up_seconds
+        warm_up = _warm_up_line(log_path, timeout=budget + 60) if budget else None
         cold_loads, cold_lines = first_loads(base_url, paths, log_path)
         warm_loads, warm_lines = first_loads(base_url, paths, log_path)
     names = {tab: querying_callbacks(lines) for tab, lines in cold_lines.items()}

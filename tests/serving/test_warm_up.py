@@ -10,8 +10,10 @@ import os
 import shutil
 
 import duckdb
+from serving_support import ALLOWED_GROUP, signed_in_user
 
 from queries.runner import EXTENSION_KEY
+from serving import warm_up
 
 # Two requests chromium sent when opening `/` (the Access tab, its default view),
 # captured byte for byte with benchmarks/capture_app.py: the page itself, and the trend
@@ -135,3 +137,26 @@ def test_a_rebuilt_warehouse_is_warmed_again_when_a_request_notices_it(
 def test_warming_off_installs_nothing(make_app):
     app = make_app(ACCURX_WARM_UP_SECONDS="0")
     assert "accurx_warmer" not in app.server.extensions
+
+
+def test_with_sign_in_the_warm_up_is_let_through_and_a_client_cannot_pose_as_it(
+        make_app, oidc_provider, monkeypatch, caplog):
+    app, warmer = warmed(make_app, OIDC_ISSUER=oidc_provider, OIDC_CLIENT_ID="accurx-dashboard",
+                         OIDC_CLIENT_SECRET="client-secret", SECRET_KEY="s" * 32,
+                         OIDC_ALLOWED_GROUPS=ALLOWED_GROUP)
+    assert warmer.last_report["outcome"] == "finished" and warmer.last_report["errors"] == 0
+    client = app.server.test_client()
+    # The marker is an object in the WSGI environ: no header or value a client sends matches it.
+    forged = client.post("/_dash-update-component", data=BROWSER_BODIES[0],
+                         headers={**CHROMIUM_HEADERS, "accurx.warm_up": "1"},
+                         environ_base={warm_up.ENVIRON_KEY: "1"})
+    assert forged.status_code == 401
+    with client.session_transaction() as session:
+        session["user"] = signed_in_user("alice", [ALLOWED_GROUP])
+    caplog.set_level("INFO", logger="accurx.callbacks")
+    caplog.clear()
+    calls = counting_executes(app, monkeypatch)
+    for body in BROWSER_BODIES:
+        assert client.post("/_dash-update-component", data=body, headers=CHROMIUM_HEADERS).status_code == 200
+    assert [line["response_cache"] for line in callback_lines(caplog)] == ["hit", "hit"]
+    assert calls == []

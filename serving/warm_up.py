@@ -46,6 +46,7 @@ MARKER_PREFIX = "warm-up:"
 # The WSGI environ key of the warmer's own requests (never set from a client's request).
 ENVIRON_KEY = "accurx.warm_up"
 _TOKEN = object()
+_FILE_PATHS = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
 
 
 def is_warm_up_request() -> bool:
@@ -140,7 +141,10 @@ def install(app: dash.Dash, pages: Callable[[], list[str]], budget_seconds: floa
 
     @server.before_request
     def notice_new_build():
-        if not is_warm_up_request():
+        # Pages, callbacks and health probes (a probe notices a rebuild with nobody on
+        # the site); not the page's scripts and stylesheets.
+        path = flask.request.path
+        if not path.startswith(_FILE_PATHS) and not is_warm_up_request():
             warmer.notice()
 
     return warmer

@@ -150,7 +150,7 @@ def install(server: flask.Flask, settings: SignInSettings) -> None:
 
     def revoked(sid: object) -> bool:
         return not isinstance(sid, str) or bool(
-            query_runner.current_runner().cache_get(REVOKED_PREFIX + sid))
+            query_runner.current_runner().cache.get(REVOKED_PREFIX + sid))
 
     @server.before_request
     def require_sign_in():
@@ -236,8 +236,8 @@ def install(server: flask.Flask, settings: SignInSettings) -> None:
         user = current_user() or flask.session.get(RECHECK_KEY)
         if isinstance(user, dict) and isinstance(user.get("sid"), str):
             # Kept as long as any copy of the cookie could still be accepted.
-            query_runner.current_runner().cache_set(REVOKED_PREFIX + user["sid"], 1,
-                                                     timeout=int(max_age) + 60)
+            query_runner.current_runner().cache.set(REVOKED_PREFIX + user["sid"], 1,
+                                                    timeout=int(max_age) + 60)
         flask.session.clear()
         return flask.Response(
             '<!doctype html><title>Signed out</title><p>You are signed out of the dashboard. '

@@ -16,7 +16,8 @@ import callbacks
 import serving
 from components import layout
 from config import REPO_ROOT, check_exposure, load_settings
-from queries import runner
+from queries import organisations, runner
+from serving import warm_up
 from serving.observability import LogLineFormatter
 
 TITLE = "Accurx feature analytics"
@@ -55,6 +56,10 @@ also for a deployment config.check_exposure refuses."""
     callbacks.register_callbacks(app)
     # Sign-in, health probes, headers, request checks, callback logs (serving/__init__.py).
     serving.install(app, warehouse.readiness, settings.serving)
+    # Re-renders every page's default view after each build (serving/warm_up.py); the
+    # first build is noticed by the in-process request of _warm_up.
+    warm_up.install(app, lambda: layout.default_urls(organisations.all_organisations()["organisation_id"]),
+                    settings.warm_up_seconds)
     _warm_up(app)
     logging.getLogger("accurx.app").info("app created %s", settings.describe())
     return app

@@ -29,6 +29,7 @@ Warehouse and query cache:
 | CACHE_TYPE | SimpleCache (RedisCache when REDIS_URL is set) | flask-caching backend |
 | REDIS_URL | unset | e.g. redis://localhost:6379/0, shared by all gunicorn workers (also holds the sign-out list) |
 | CACHE_DEFAULT_TIMEOUT | 3600 | seconds a query result is kept |
+| ACCURX_WARM_UP_SECONDS | 600 | after every build goes live (start, or a worker noticing a rebuilt warehouse), the default view of every tab and every customer's page is rendered into the response cache in the background, for at most this long (serving/warm_up.py); 0: off |
 | ACCURX_RESPONSE_CACHE | 1 | 0: do not reuse rendered callback responses (serving/response_cache.py; off anyway with CACHE_TYPE=NullCache) |
 | SNOWFLAKE_CONNECTION_NAME | unset | a named connection from connections.toml (the connector's default location, or `$SNOWFLAKE_HOME/connections.toml`); the variables below override its values |
 | SNOWFLAKE_ACCOUNT, _USER, _WAREHOUSE, _HOST, _PORT, _PROTOCOL, _AUTHENTICATOR | unset | connection values when no connection name is given (or to override it) |
@@ -194,6 +195,7 @@ class Settings:
     cache_type: str = "SimpleCache"
     cache_redis_url: str | None = field(default=None, repr=False)
     cache_default_timeout: int = 3600
+    warm_up_seconds: float = 600
     snowflake_connection_name: str | None = None
     snowflake_role: str = DASHBOARD_ROLE
     # Connection keyword arguments for snowflake.connector.connect (may hold a password
@@ -390,6 +392,7 @@ def load_settings(
         cache_type=cache_type,
         cache_redis_url=redis_url,
         cache_default_timeout=_int(env, "CACHE_DEFAULT_TIMEOUT", 3600),
+        warm_up_seconds=_seconds(env, "ACCURX_WARM_UP_SECONDS", 600),
         snowflake_connection_name=env.get("SNOWFLAKE_CONNECTION_NAME") or None,
         snowflake_role=str(env.get("SNOWFLAKE_ROLE") or DASHBOARD_ROLE),
         snowflake_params=snowflake_params,

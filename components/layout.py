@@ -70,6 +70,13 @@ def shell() -> html.Div:
     )
 
 
+def default_urls(customer_ids) -> list[str]:
+    """The URL of every tab's default view, then of every customer's page in the order
+    given: what the response cache is warmed with after a build (serving/warm_up.py)."""
+    return (["/", *("/" + to_search({"tab": module.KEY}) for module in TAB_MODULES)]
+            + [f"/customer/{int(customer_id)}" for customer_id in customer_ids])
+
+
 def page_key(pathname: str | None, params: UrlParams) -> str:
     """Identifies the rendered page: the tab, or the customer path. Filters are not part
     of it, so changing a filter updates controls in place instead of re-rendering."""

@@ -25,6 +25,7 @@ from serving import (
     personal_data,
     response_cache,
     security,
+    static_caching,
 )
 
 
@@ -38,6 +39,7 @@ def install(app: dash.Dash, readiness_probe: health.ReadinessProbe, settings: Se
     # callback timer starts, then the request's shape is checked, and only then may a
     # rendered response be reused.
     security.install(server, app.csp_hashes())
+    static_caching.install(server)
     health.install(server, readiness_probe, settings.ready_max_data_age_days)
     if settings.sign_in is not None:
         auth.install(server, settings.sign_in)

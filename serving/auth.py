@@ -43,6 +43,7 @@ from authlib.integrations.flask_client import OAuth
 
 from config import SignInSettings
 from queries import runner as query_runner
+from serving.warm_up import is_warm_up_request
 
 log = logging.getLogger("accurx.auth")
 
@@ -154,8 +155,8 @@ def install(server: flask.Flask, settings: SignInSettings) -> None:
     @server.before_request
     def require_sign_in():
         request = flask.request
-        if request.path in PUBLIC_PATHS:
-            return None
+        if request.path in PUBLIC_PATHS or is_warm_up_request():
+            return None  # the warm-up's in-process requests render what anyone may see
         page = _is_page_request(request)
         user = current_user()
         now = time.time()

@@ -22,6 +22,9 @@ pytest_plugins = ["app_fixtures"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Small enough for CI, big enough to plant every fault and every unpaid reason.
+# Apps built by the tests (and the browser tests' gunicorn) do not warm their response
+# cache in the background unless a test asks (tests/serving/test_warm_up.py).
+os.environ.setdefault("ACCURX_WARM_UP_SECONDS", "0")
 TEST_SCALE = os.environ.get("ACCURX_TEST_SCALE", "small")
 TEST_SEED = int(os.environ.get("ACCURX_TEST_SEED", "7"))
 

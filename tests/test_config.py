@@ -74,6 +74,8 @@ def test_a_retired_second_name_is_nowhere(name):
 @pytest.mark.parametrize("env,words", [
     ({"ACCURX_RESPONSE_CACHE": "maybe"}, "ACCURX_RESPONSE_CACHE"),
     ({"ACCURX_PROXY_HOPS": "two"}, "ACCURX_PROXY_HOPS"),
+    ({"ACCURX_WARM_UP_SECONDS": "soon"}, "ACCURX_WARM_UP_SECONDS"),
+    ({"ACCURX_WARM_UP_SECONDS": "-5"}, "ACCURX_WARM_UP_SECONDS"),
     ({"ACCURX_READY_MAX_DATA_AGE_DAYS": "-1"}, "ACCURX_READY_MAX_DATA_AGE_DAYS"),
     ({"PORT": "http"}, "PORT"),
     ({"PORT": "70000"}, "PORT"),

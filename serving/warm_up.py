@@ -1,0 +1,150 @@
+"""Warm after every build: the default view of every page rendered into the response cache.
+
+When a build goes live (the worker starts, or it notices a new build identity on a
+request), a background thread opens every page the app factory lists (each tab's
+default URL, then every customer's page) the way a browser does
+(serving/page_requests.py: the same `/_dash-update-component` requests, through the
+app's own request path, sign-in, checks and response cache included), so the
+response cache (serving/response_cache.py) holds exactly what the first person in the
+meeting asks for.
+
+Bounded: it stops after ACCURX_WARM_UP_SECONDS (config.py; 0 turns it off) and sends
+one request at a time, so a user's request waits at most for one of its queries. It
+never blocks anything: the build swap is a file replace the warmer does not touch, and
+a user asking for a page being warmed waits for that render through the response
+cache's single flight instead of rendering it twice. With a cache shared by the
+workers (Redis) one worker warms a build: the others find its marker
+(`warm-up:<build>`, an atomic add, as response_cache.py's rendering markers) and skip
+it. With a per-process cache each worker warms its own.
+
+Its requests are served as a viewer who may not see personal data (the default view of
+everyone): with sign-in on, they carry an in-process WSGI environ marker that no client
+can send (serving/auth.py lets it through; a header could be forged, an environ object
+cannot). One log line on `accurx.warm_up` per build: pages, requests, seconds, whether it
+finished or ran out of time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import dash
+import flask
+
+from queries.errors import WarehouseError
+from queries.runner import EXTENSION_KEY
+from serving.page_requests import PageVisit
+
+log = logging.getLogger("accurx.warm_up")
+
+MARKER_PREFIX = "warm-up:"
+# The WSGI environ key of the warmer's own requests (never set from a client's request).
+ENVIRON_KEY = "accurx.warm_up"
+_TOKEN = object()
+_FILE_PATHS = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
+
+
+def is_warm_up_request() -> bool:
+    """True while serving one of the warmer's in-process requests."""
+    return flask.has_request_context() and flask.request.environ.get(ENVIRON_KEY) is _TOKEN
+
+
+class Warmer:
+    """Warms `app` once per build identity (see the module docstring). `pages()` lists
+    the URLs to open (path with optional query string), called inside an app context."""
+
+    def __init__(self, app: dash.Dash, pages: Callable[[], list[str]], budget_seconds: float):
+        self.app = app
+        self.pages = pages
+        self.budget_seconds = budget_seconds
+        self._lock = threading.Lock()
+        self._warmed: str | None = None  # the last build this process started warming
+        self.thread: threading.Thread | None = None
+        self.last_report: dict | None = None
+
+    @property
+    def runner(self):
+        return self.app.server.extensions[EXTENSION_KEY]
+
+    def notice(self) -> threading.Thread | None:
+        """Start warming in the background if the build changed since the last warm-up
+        of this process (and no other worker took it); the thread, or None."""
+        try:
+            build = self.runner.backend.identity()
+        except WarehouseError:
+            return None  # not built, or out of reach: the next request notices again
+        with self._lock:
+            if build == self._warmed:
+                return None
+            self._warmed = build
+            self.thread = threading.Thread(target=self.warm, args=(build,),
+                                           name="accurx-warm-up", daemon=True)
+            self.thread.start()
+            return self.thread
+
+    def warm(self, build: str) -> dict:
+        """Open every page on `build` within the budget; the report (also logged)."""
+        report = {"event": "warm_up", "build": build, "pages": 0, "requests": 0,
+                  "errors": 0, "outcome": "finished"}
+        runner = self.runner
+        # One worker per shared cache; the marker outlives the budget, so a slow warmer
+        # is not joined by another one.
+        if not runner.cache.add(MARKER_PREFIX + build, 1, timeout=int(self.budget_seconds * 2) + 1):
+            report["outcome"] = "another worker warms this build"
+            return self._done(report, time.monotonic())
+        started = time.monotonic()
+        deadline = started + self.budget_seconds
+        client = self.app.server.test_client()
+        client.environ_base[ENVIRON_KEY] = _TOKEN
+        try:
+            with self.app.server.app_context():
+                pages = self.pages()
+        except WarehouseError as exc:
+            report.update(outcome="no pages", error=exc.kind)
+            return self._done(report, started)
+        for url in pages:
+            if time.monotonic() >= deadline:
+                report["outcome"] = "out of time"
+                break
+            if runner.backend.identity() != build:
+                report["outcome"] = "superseded by a newer build"
+                break
+            parts = urlsplit(url)
+            statuses = PageVisit(client).open(parts.path, f"?{parts.query}" if parts.query else "")
+            report["pages"] += 1
+            report["requests"] += len(statuses)
+            report["errors"] += sum(status >= 500 for status in statuses)
+        report["of_pages"] = len(pages)
+        return self._done(report, started)
+
+    def _done(self, report: dict, started: float) -> dict:
+        report["seconds"] = round(time.monotonic() - started, 2)
+        self.last_report = report
+        log.info(json.dumps(report))
+        return report
+
+
+def install(app: dash.Dash, pages: Callable[[], list[str]], budget_seconds: float) -> Warmer | None:
+    """Warm `app` in the background whenever a request finds a new build (the first
+    request served included: the app factory sends one in-process). Call before the app
+    serves anything. None when `budget_seconds` is 0 or nothing is cached."""
+    server = app.server
+    if not budget_seconds or server.config["ACCURX_SETTINGS"].cache_type == "NullCache":
+        return None
+    warmer = Warmer(app, pages, budget_seconds)
+    server.extensions["accurx_warmer"] = warmer
+
+    @server.before_request
+    def notice_new_build():
+        # Pages, callbacks and health probes (a probe notices a rebuild with nobody on
+        # the site); not the page's scripts and stylesheets.
+        path = flask.request.path
+        if not path.startswith(_FILE_PATHS) and not is_warm_up_request():
+            warmer.notice()
+
+    return warmer

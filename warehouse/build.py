@@ -28,8 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
-
+from warehouse.duckdb_limits import connect_limited, duckdb_limits, spill_directory
 from warehouse.load import RAW_SCHEMA, quote_ident
 from warehouse.masking import verify_snowflake_masking
 from warehouse.staging import (
@@ -60,10 +59,7 @@ def copy_raw_schema(live_path: Path, stage: Path) -> dict[str, int]:
             f"no warehouse at {live_path}: run `python -m warehouse load RAW_DIR --db {live_path}` first"
         )
     copy_live_to_stage(live_path, stage)
-    try:
-        con = duckdb.connect(str(stage))
-    except duckdb.Error as exc:
-        raise WarehouseError(f"cannot open a copy of {live_path}: {exc}") from exc
+    con = connect_limited(stage)
     try:
         tables = [
             name
@@ -224,12 +220,21 @@ def build(db_path: Path, target: str = "duckdb", project_dir: Path = PROJECT_DIR
         )
         # A path relative to the staging folder keeps dbt's profile (and so its saved
         # parse) identical from one warehouse to the next.
-        env = dbt_environment(ACCURX_DUCKDB_PATH=stage.name, ACCURX_DBT_TARGET=target)
+        # dbt-duckdb spills to `<ACCURX_DUCKDB_PATH>.tmp` (profiles.yml), beside the stage.
+        limits = duckdb_limits(stage)
+        env = dbt_environment(
+            ACCURX_DUCKDB_PATH=stage.name,
+            ACCURX_DBT_TARGET=target,
+            ACCURX_DUCKDB_MEMORY_LIMIT=limits["memory_limit"],
+            ACCURX_DUCKDB_THREADS=limits["threads"],
+        )
         try:
             run_dbt(target, env, dbt_dir, project_dir, cwd=stage.parent, select=select)
         except BaseException:
             remove_database_file(stage)
             raise
+        finally:
+            shutil.rmtree(spill_directory(stage), ignore_errors=True)
         swap_in(stage, db_path)
 
 

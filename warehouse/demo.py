@@ -20,6 +20,7 @@ import argparse
 import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -89,12 +90,14 @@ def plant_never_users(rng: np.random.Generator, world: World) -> dict[int, np.nd
     return out
 
 
-def generate(out_dir: Path, scale: str, seed: int, churn_signal: bool = True) -> dict:
+def generate(out_dir: Path, scale: str, seed: int, churn_signal: bool = True,
+             progress: Callable[[str], None] | None = None) -> dict:
     """Write the raw files for `scale` and `seed` into `out_dir` (created if missing; raw
     files of an earlier run are removed first) and return the manifest, also written as
     `out_dir/manifest.json`. With `churn_signal`, usage falls before a share of the
     cancellations (`plant_churn_signal`); without it cancellations are independent of
-    usage. Raises ValueError for an unknown scale."""
+    usage. `progress`, when given, receives one line per finished stage and per file
+    written, with the seconds since the start. Raises ValueError for an unknown scale."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
     out_dir = Path(out_dir)
@@ -106,8 +109,15 @@ def generate(out_dir: Path, scale: str, seed: int, churn_signal: bool = True) ->
                                  for s in np.random.SeedSequence(seed).spawn(9))
     n_orgs = SCALES[scale].organisations
     prefix = message_prefix(seed)
+    started = time.perf_counter()
+
+    def done(what: str) -> None:
+        if progress is not None:
+            progress(f"[{time.perf_counter() - started:6.1f} s] {what}")
 
     world = build_world(scale, seed, world_rng)
+    done(f"world: {n_orgs:,} organisations, {len(world.users.ids):,} users, "
+         f"{world.calendar.n_days} days")
     never_use = plant_never_users(plant_rng, world)
     churn = plant_churn_signal(churn_rng, world, CHURN_SIGNAL_SHARE if churn_signal else 0.0)
     ordinary = ordinary_events(usage_rng, world, never_use,
@@ -116,12 +126,14 @@ def generate(out_dir: Path, scale: str, seed: int, churn_signal: bool = True) ->
     planted = planted_unpaid_events(plant_rng, world, per_reason=max(6, n_orgs // 4))
     events, ts = order_by_time(time_rng, world, Events.concat([ordinary, planted]))
     del ordinary, planted
+    done(f"usage: {len(events):,} events")
     reasons = truth.unpaid_reasons(world, events)
     is_planted = events.planted >= 0
     if not np.array_equal(reasons[is_planted], events.planted[is_planted]):
         raise RuntimeError("a planted unpaid event does not get its intended reason")
     details = event_details(detail_rng, events)
     rows = deliveries(dup_rng, world, events, ts, DUPLICATE_SHARE)
+    done(f"deliveries: {len(rows.source):,} event rows with duplicates")
 
     per_reason = max(3, n_orgs // 50)
     faults = {
@@ -131,22 +143,27 @@ def generate(out_dir: Path, scale: str, seed: int, churn_signal: bool = True) ->
         "FEATURE": feature_faults(world, fault_rng, per_reason),
         "USER": user_faults(world, fault_rng, per_reason),
     }
+    done(f"faults: {sum(len(f) for f in faults.values()):,} quarantine rows planted")
 
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     try:
-        files = write_events(con, world, out_dir, events, details, rows, faults["EVENT"], prefix)
+        files = write_events(con, world, out_dir, events, details, rows, faults["EVENT"], prefix,
+                             on_file=lambda name: done(f"wrote {name}"))
         feature_files, feature_clean = write_features(con, world, out_dir, spelling_rng,
                                                       faults["FEATURE"])
+        done(f"wrote {len(feature_files)} FEATURE export files")
     finally:
         con.close()
     user_files, user_clean = write_users(world, out_dir, faults["USER"])
+    done(f"wrote {len(user_files)} USER export files")
     org_files, organisation_rows = write_organisations(world, out_dir)
     files += feature_files + user_files + org_files
 
     manifest = build_manifest(world, events, reasons, rows, faults, feature_clean, user_clean,
                               organisation_rows, never_use, churn, sorted(files))
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    done("wrote manifest.json")
     return manifest
 
 
@@ -342,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     started = time.perf_counter()
-    manifest = generate(args.out, args.scale, args.seed, args.churn_signal)
+    manifest = generate(args.out, args.scale, args.seed, args.churn_signal,
+                        progress=lambda line: print(line, flush=True))
     tables = manifest["tables"]
     print(f"demo data ({args.scale}, seed {args.seed}) in {args.out}: "
           f"{tables['EVENT']['raw_rows']:,} event rows, {tables['FEATURE']['raw_rows']:,} "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -148,41 +149,59 @@ def _event_payload_sql(prefix: str) -> str:
 
 def write_events(con: duckdb.DuckDBPyConnection, world: World, out_dir: Path, events: Events,
                  details: Details, rows: Deliveries, faults: list[FaultRow], prefix: str,
-                 ) -> list[str]:
-    """event_YYYY-MM.csv per month of the rows' file position; the first month gzipped."""
-    order = np.lexsort((rows.order_seq, rows.order_ts))
-    src = rows.source[order]
-    clean = pa.table({
-        "order_seq": rows.order_seq[order],
-        "name_code": KIND_NAME_CODE[events.kind[src]], "ts_us": rows.ts_us[order],
-        "mid_no": src.astype(np.int64), "org_id": world.orgs.ids[events.org[src]],
-        "user_id": events.user_id[src], "user_type": events.user_type[src],
-        "version": events.version[src], "message_type": details.message_type[src],
-        "message_length": details.message_length[src],
-        "attachment_mode": details.attachment_mode[src],
-        "attachment_count": details.attachment_count[src], "has_error": details.has_error[src],
-        "product_origin": details.product_origin[src], "source_type": details.source_type[src],
-    })
-    con.register("event_rows", clean)
-    names = sql_list(dict.fromkeys(k.name for k in EVENT_KINDS))
-    rendered = con.sql(f"""
-        SELECT order_seq, {names}[name_code + 1] AS EVENT_NAME,
-               strftime(make_timestamp(ts_us), '%Y-%m-%d %H:%M:%S.%f') AS EVENT_TIMESTAMP,
-               {_event_payload_sql(prefix)} AS PAYLOAD
-        FROM event_rows""").to_arrow_table()
-    con.unregister("event_rows")
-    if not np.array_equal(rendered["order_seq"].to_numpy(), rows.order_seq[order]):
-        rendered = rendered.take(np.argsort(rendered["order_seq"].to_numpy()))  # defensive
-    rendered = rendered.drop_columns(["order_seq"])
+                 on_file: Callable[[str], None] | None = None) -> list[str]:
+    """event_YYYY-MM.csv per month of the rows' file position; the first month gzipped.
 
+    Rendered and written one month at a time, so only one month's text is in memory;
+    `on_file` (when given) receives each file name once it is written."""
+    order = np.lexsort((rows.order_seq, rows.order_ts))
+    keys = rows.order_ts[order]
     epoch = world.calendar.epoch_day
+    month = _month_codes(world, keys // DAY_US - epoch)
     # Fault rows go last on their day (after every clean row of that day).
     fault_ts = np.array([(epoch + f.day + 1) * DAY_US - 1 for f in faults], dtype=np.int64)
+    fault_month = _month_codes(world, fault_ts // DAY_US - epoch)
     extra = pa.table({column: pa.array([f.text[column] for f in faults], pa.string())
                       for column in ("EVENT_NAME", "EVENT_TIMESTAMP", "PAYLOAD")})
-    table, keys = _interleave(rendered, rows.order_ts[order], extra, fault_ts)
-    return _write_by_month(table, _month_codes(world, keys // DAY_US - epoch), out_dir, "event",
-                           gzip_first=True)
+    names = sql_list(dict.fromkeys(k.name for k in EVENT_KINDS))
+    written = []
+    for i, code in enumerate(np.union1d(month, fault_month)):
+        lo, hi = np.searchsorted(month, code, side="left"), np.searchsorted(month, code, "right")
+        part = order[lo:hi]
+        src = rows.source[part]
+        clean = pa.table({
+            "order_seq": rows.order_seq[part],
+            "name_code": KIND_NAME_CODE[events.kind[src]], "ts_us": rows.ts_us[part],
+            "mid_no": src.astype(np.int64), "org_id": world.orgs.ids[events.org[src]],
+            "user_id": events.user_id[src], "user_type": events.user_type[src],
+            "version": events.version[src], "message_type": details.message_type[src],
+            "message_length": details.message_length[src],
+            "attachment_mode": details.attachment_mode[src],
+            "attachment_count": details.attachment_count[src],
+            "has_error": details.has_error[src],
+            "product_origin": details.product_origin[src], "source_type": details.source_type[src],
+        })
+        con.register("event_rows", clean)
+        rendered = con.sql(f"""
+            SELECT order_seq, {names}[name_code + 1] AS EVENT_NAME,
+                   strftime(make_timestamp(ts_us), '%Y-%m-%d %H:%M:%S.%f') AS EVENT_TIMESTAMP,
+                   {_event_payload_sql(prefix)} AS PAYLOAD
+            FROM event_rows""").to_arrow_table()
+        con.unregister("event_rows")
+        del clean
+        if not np.array_equal(rendered["order_seq"].to_numpy(), rows.order_seq[part]):
+            rendered = rendered.take(np.argsort(rendered["order_seq"].to_numpy()))  # defensive
+        in_month = np.flatnonzero(fault_month == code)
+        table, _ = _interleave(rendered.drop_columns(["order_seq"]), keys[lo:hi],
+                               extra.take(in_month), fault_ts[in_month])
+        gzip = i == 0
+        path = out_dir / f"event_{_month_name(code)}.csv{'.gz' if gzip else ''}"
+        _write_csv(table, path, gzip)
+        del rendered, table
+        written.append(path.name)
+        if on_file is not None:
+            on_file(path.name)
+    return written
 
 
 # ---------------------------------------------------------------- FEATURE exports

@@ -27,12 +27,14 @@ import gzip
 import hashlib
 import io
 import re
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from warehouse.duckdb_limits import connect_limited, spill_directory
 from warehouse.staging import (
     WarehouseError,
     copy_live_to_stage,
@@ -295,10 +297,7 @@ def load(raw_dir: Path, db_path: Path) -> dict[str, int]:
     with exclusive_stage(db_path) as stage:
         if db_path.exists():
             copy_live_to_stage(db_path, stage)
-        try:
-            con = duckdb.connect(str(stage))
-        except duckdb.Error as exc:
-            raise WarehouseError(f"cannot open warehouse {db_path}: {exc}") from exc
+        con = connect_limited(stage)
         try:
             prefer_zstd_compression(con)
             ensure_raw_tables(con)
@@ -329,9 +328,11 @@ def load(raw_dir: Path, db_path: Path) -> dict[str, int]:
             con.execute("checkpoint")
         except BaseException:
             con.close()
+            shutil.rmtree(spill_directory(stage), ignore_errors=True)
             remove_database_file(stage)
             raise
         con.close()
+        shutil.rmtree(spill_directory(stage), ignore_errors=True)
         if changed:
             swap_in(stage, db_path)
         else:

@@ -164,22 +164,23 @@ def risk_grid(ranking: pd.DataFrame, file_name: str):
     )
     wrap = {"wrapHeaderText": True, "autoHeaderHeight": True}
     columns = [
-        col_int("rank", "Rank", maxWidth=90, minWidth=80, **wrap),
-        col_customer(**wrap),
+        col_int("rank", "Rank", maxWidth=80, minWidth=70, **wrap),
+        col_customer(minWidth=190, **wrap),
         col_text("feature", "Feature", **wrap),
         col_int("risk_score", "Risk score (0-100)", **wrap),
         col_text("band", "Band", maxWidth=120, **wrap),
-        col_text("reasons", "Reasons", minWidth=360, wrapText=True, autoHeight=True, **wrap),
-        col_int("utilisation_pct", "Utilisation, last 4 weeks (%)", **wrap),
-        col_text("trend", "Events, last 4 weeks vs 2 months before", **wrap),
-        col_text("last_use", "Last use", **wrap),
+        col_text("reasons", "Reasons", minWidth=320, flex=3, wrapText=True, autoHeight=True,
+                 cellStyle={"lineHeight": "1.35", "paddingTop": "6px", "paddingBottom": "6px"}, **wrap),
+        col_int("utilisation_pct", "Utilisation, last 4 weeks (%)", minWidth=100, **wrap),
+        col_text("trend", "Events, last 4 weeks vs 2 months before", minWidth=100, **wrap),
+        col_text("last_use", "Last use", minWidth=100, **wrap),
     ]
     fields = [c["field"] for c in columns] + ["organisation_id", "row_key"]
     colours = [{"condition": f"params.data.band === '{BANDS[key]}'",
                 "style": {"borderLeft": f"6px solid {colour}"}}
                for key, colour in BAND_COLOURS.items()]
     return data_grid(ids.OUTLOOK_RISK_GRID, frame[fields], columns, file_name=file_name,
-                     row_id="row_key", height=520, row_style={"styleConditions": colours})
+                     row_id="row_key", height=600, row_style={"styleConditions": colours})
 
 
 # ---------------------------------------------------------------- what usage to expect
@@ -245,9 +246,10 @@ def _forecast_title(forecast: pd.DataFrame, accuracy: pd.DataFrame, feature: str
 
 def forecast_figure(actuals: pd.DataFrame, forecast: pd.DataFrame, accuracy: pd.DataFrame,
                     features: list[str], title: str, height_per_feature: int = 300) -> go.Figure:
-    """One panel per feature: the actual weekly events (solid), the forecast (dashed) and
-    its 80% and 95% bands (shaded), the model, training date and low confidence in the
-    panel's title."""
+    """One panel per feature with forecast rows (`forecast_sentences` names the others):
+    the actual weekly events (solid), the forecast (dashed) and its 80% and 95% bands
+    (shaded), the model, training date and low confidence in the panel's title."""
+    features = [f for f in features if (forecast["feature"] == f).any()] or features[:1]
     titles = [_forecast_title(forecast, accuracy, f) for f in features]
     fig = make_subplots(rows=len(features), cols=1, shared_xaxes=False, vertical_spacing=0.1,
                         subplot_titles=titles)
@@ -268,13 +270,17 @@ def forecast_figure(actuals: pd.DataFrame, forecast: pd.DataFrame, accuracy: pd.
                            line={"color": ACTUAL_COLOUR, "width": 2},
                            hovertemplate="Week of %{x|%-d %b %Y}: %{y:,.0f} events<extra>"
                                          + feature + "</extra>"), row)
+        largest = max([weekly.max() if len(weekly) else 0,
+                       future["upper_95"].max() if len(future) else 0])
+        if not largest or largest < 8:
+            fig.update_yaxes(dtick=1, tick0=0, range=[0, max(largest or 0, 1) * 1.05], row=row, col=1)
         if future.empty:
             continue
         weeks = pd.to_datetime(future["week_start"])
         for level, colour in (("95", BAND_95), ("80", BAND_80)):
-            add(go.Scatter(x=weeks, y=future[f"lower_{level}"], name=f"{level}% band",
-                           mode="lines", line={"width": 0}, hoverinfo="skip"), row)
-            fig.data[-1].showlegend = False
+            fig.add_trace(go.Scatter(x=weeks, y=future[f"lower_{level}"], name=f"{level}% band",
+                                     legendgroup=f"{level}% band", showlegend=False, mode="lines",
+                                     line={"width": 0}, hoverinfo="skip"), row=row, col=1)
             add(go.Scatter(x=weeks, y=future[f"upper_{level}"], name=f"{level}% band",
                            mode="lines", line={"width": 0}, fill="tonexty", fillcolor=colour,
                            customdata=future[f"lower_{level}"],

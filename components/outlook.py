@@ -166,7 +166,7 @@ def risk_grid(ranking: pd.DataFrame, file_name: str):
     columns = [
         col_int("rank", "Rank", maxWidth=80, minWidth=70, **wrap),
         col_customer(minWidth=190, **wrap),
-        col_text("feature", "Feature", **wrap),
+        col_text("feature", "Feature", wrapText=True, autoHeight=True, **wrap),
         col_int("risk_score", "Risk score (0-100)", **wrap),
         col_text("band", "Band", maxWidth=120, **wrap),
         col_text("reasons", "Reasons", minWidth=320, flex=3, wrapText=True, autoHeight=True,
@@ -204,7 +204,7 @@ def accuracy_words(accuracy: pd.DataFrame, feature: str) -> str:
         return "not back-tested yet: too few weeks of history before the back-test weeks"
     weeks = int(row["origins"]) * BACKTEST_HORIZON_WEEKS
     wape = "no events in those weeks" if pd.isna(row["wape"]) else f"WAPE {row['wape']:.0%}"
-    error = fmt_int(row["mae"])
+    error = f"{row['mae']:.1f}" if row["mae"] < 9.95 else fmt_int(row["mae"])
     parts = [f"typical weekly error +/- {error} event{'' if error == '1' else 's'} ({wape})"]
     mase = row["mase"]
     if pd.isna(mase):
@@ -251,7 +251,10 @@ def forecast_figure(actuals: pd.DataFrame, forecast: pd.DataFrame, accuracy: pd.
     (shaded), the model, training date and low confidence in the panel's title."""
     features = [f for f in features if (forecast["feature"] == f).any()] or features[:1]
     titles = [_forecast_title(forecast, accuracy, f) for f in features]
-    fig = make_subplots(rows=len(features), cols=1, shared_xaxes=False, vertical_spacing=0.1,
+    height = max(340, height_per_feature * len(features) + 150)
+    # About 90 px between panels, whatever the height: room for the dates and the next title.
+    spacing = min(0.3, 90 / max(height - 215, 1)) if len(features) > 1 else 0.0
+    fig = make_subplots(rows=len(features), cols=1, shared_xaxes=False, vertical_spacing=spacing,
                         subplot_titles=titles)
     legend = set()
 
@@ -291,7 +294,7 @@ def forecast_figure(actuals: pd.DataFrame, forecast: pd.DataFrame, accuracy: pd.
                        marker={"size": 5},
                        hovertemplate="Week of %{x|%-d %b %Y}: %{y:,.0f} events expected<extra>"
                                      + feature + "</extra>"), row)
-    themed(fig, title, height=max(340, height_per_feature * len(features) + 150))
+    themed(fig, title, height=height)
     fig.update_layout(showlegend=True, margin={"t": 110, "b": 105}, hovermode="x unified")
     fig.update_yaxes(title_text="Events per week", tickformat=",d")
     fig.update_xaxes(tickformat="%b %Y")

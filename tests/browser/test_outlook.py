@@ -120,3 +120,20 @@ def test_unknown_band_is_explained(page):
     page.goto("/?tab=outlook&band=extreme")
     page.wait_for_selector("#outlook-risk-summary .state-error")
     assert "not a risk band" in page.locator("#outlook-risk-summary").inner_text()
+
+
+def test_customer_outlook_prints(page, view, screenshot, artifacts):
+    risk = view(RISK_SQL).sort_values(["risk_score", "organisation_id"], ascending=[False, True])
+    organisation_id = int(risk["organisation_id"].iloc[0])
+    page.goto(f"/customer/{organisation_id}")
+    page.wait_for_function("() => document.querySelector('#customer-outlook-forecast .main-svg')")
+    page.emulate_media(media="print")
+    outlook = page.locator("#customer-outlook-body")
+    assert outlook.get_by_role("heading", name="Outlook").is_visible()
+    assert outlook.locator("table.outlook-risk").is_visible()
+    assert risk["reasons"].iloc[0] in outlook.inner_text()
+    assert not page.locator("#customer-outlook-forecast .modebar-container").is_visible()
+    pdf = page.pdf(path=str(artifacts / "customer_outlook.pdf"), format="A4", print_background=True)
+    assert b"%PDF" in pdf[:8]
+    outlook.scroll_into_view_if_needed()
+    screenshot(page, "outlook_customer_print")

@@ -22,6 +22,7 @@ from callbacks import (  # noqa: F401  (imported for their @callback declaration
     entitlements,
     filters,
     navigation,
+    outlook,
     registry,
     unpaid,
     usage,

@@ -1,4 +1,7 @@
-"""Callbacks of the customer page /customer/<id>. State: the id in the path, `weeks` in the URL."""
+"""Callbacks of the customer page /customer/<id>. State: the id in the path, `weeks` in the URL.
+
+The outlook (churn risk and forecasts) has its own callback and area, so a warehouse
+built before the outlook shows every other section and says to rebuild for that one."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import pandas as pd
 from dash import Input, Output
 
 from callbacks.common import problem_state, shows_problems, with_stale_notice
+from callbacks.outlook import outlook_problem
 from callbacks.parsers import parse_int
 from callbacks.registry import callback, clientside_callback
 from components import customer as view
@@ -53,6 +57,31 @@ def show_customer(organisation_id_text, weeks):
         changes = changes[pd.to_datetime(changes["change_date"]).dt.date >= since]
     return with_stale_notice(view.page(organisation, since, weeks, days, usage, by_reason, recent,
                                        changes, reasons))
+
+
+@callback(
+    Output(ids.CUSTOMER_OUTLOOK_BODY, "children"),
+    Input(ids.CUSTOMER_ID, "data"),
+)
+@shows_problems(outlook_problem)
+def show_customer_outlook(organisation_id_text):
+    """The customer's churn risk per feature and its forecasts (nothing for a bad id: the
+    page's main area explains it)."""
+    try:
+        organisation_id = parse_int(organisation_id_text, "customer id")
+    except ValueError:
+        return None
+    if organisation_id is None:
+        return None
+    found = organisations.organisation_by_id(organisation_id)
+    if found.empty:
+        return None
+    risk = customer_queries.risk_by_feature(organisation_id)
+    forecast = customer_queries.forecast_by_feature(organisation_id)
+    actuals = customer_queries.forecast_actuals(organisation_id)
+    accuracy = customer_queries.forecast_accuracy(organisation_id)
+    return with_stale_notice(view.outlook_section(
+        organisation_id, str(found.iloc[0]["organisation_name"]), risk, forecast, actuals, accuracy))
 
 
 clientside_callback(

@@ -1,7 +1,9 @@
 """The customer page, /customer/<id>: everything about one customer for a renewal meeting.
 
 Entitlement timeline, usage against customers with the same entitlement, active
-users, unpaid usage and entitlement changes. No names or e-mail addresses of users:
+users, unpaid usage, entitlement changes, and the outlook: the customer's churn risk per
+feature with its reasons and each feature's usage forecast (`outlook_section`, its own
+area so a warehouse without the outlook still shows the rest). No names or e-mail addresses of users:
 users appear as counts (and in the unpaid-event list as "User 1", "User 2"... or, for
 viewers allowed by serving/personal_data.py, as ids). Prints to PDF cleanly
 (assets/03-print.css).
@@ -16,7 +18,7 @@ import numpy as np
 import pandas as pd
 from dash import dcc, html
 
-from components import ids
+from components import ids, outlook
 from components.common import (
     GREY,
     OKABE_ITO,
@@ -67,6 +69,7 @@ def layout(organisation_id: str, params: UrlParams):
                        outline=True, size="sm"),
         ], className="controls no-print justify-content-between"),
         loading(html.Div(id=ids.CUSTOMER_BODY)),
+        loading(html.Div(id=ids.CUSTOMER_OUTLOOK_BODY)),
     ], className="customer-page")
 
 
@@ -323,3 +326,63 @@ def page(organisation: pd.Series, since: dt.date | None, weeks: str | None, days
         ),
     ])
 
+
+
+# ---------------------------------------------------------------- outlook
+def risk_table(risk: pd.DataFrame) -> html.Table:
+    """The customer's risk per enabled feature, highest first, with its reasons."""
+    header = html.Thead(html.Tr([html.Th(h, scope="col") for h in (
+        "Feature", "Band", "Risk score (0-100)", "Reasons", "Utilisation, last 4 weeks",
+        "Events, last 4 weeks vs 2 months before", "Last use")]))
+    rows = [html.Tr([
+        html.Th(r.feature, scope="row"),
+        html.Td(html.Span(outlook.BANDS.get(r.risk_band, r.risk_band), className="badge",
+                          style={"background": outlook.BAND_COLOURS.get(r.risk_band, GREY),
+                                 "color": text_colour_on(outlook.BAND_COLOURS.get(r.risk_band, GREY))})),
+        html.Td(fmt_int(r.risk_score)),
+        html.Td(r.reasons or "Nothing added points"),
+        html.Td(outlook.percent(r.utilisation)),
+        html.Td(outlook.trend_words(r.usage_trend)),
+        html.Td(outlook.last_use_words(r.weeks_since_last_event)),
+    ]) for r in risk.itertuples()]
+    return html.Table([header, html.Tbody(rows)], className="table table-sm align-middle outlook-risk")
+
+
+def outlook_section(organisation_id, name: str, risk: pd.DataFrame, forecast: pd.DataFrame,
+                    actuals: pd.DataFrame, accuracy: pd.DataFrame) -> html.Section:
+    """Churn risk per feature with its reasons, and each feature's forecast band beside
+    its usage (this customer's own series)."""
+    as_of = fmt_date(risk["as_of_date"].max()) if len(risk) else None
+    features = sorted(set(forecast["feature"]) | set(risk["feature"]))
+    if len(forecast):
+        chart = chart_figure(
+            dcc.Graph(id=ids.CUSTOMER_OUTLOOK_FORECAST,
+                      figure=outlook.forecast_figure(
+                          actuals, forecast, accuracy, features,
+                          f"Weekly events: actual and the next 12 weeks<br><sup>{name}</sup>",
+                          height_per_feature=240),
+                      config=graph_config(file_slug("customer", organisation_id, "forecast")),
+                      className="chart"),
+            caption="This customer's weekly feature events and the 12 forecast weeks with "
+                    "their 80% and 95% bands",
+            described_by=(ids.CUSTOMER_OUTLOOK_SUMMARY,))
+        sentences = html.Div(outlook.forecast_sentences(actuals, forecast, accuracy, features),
+                             id=ids.CUSTOMER_OUTLOOK_SUMMARY)
+    else:
+        chart = empty_state("No forecast for this customer: it has no feature usage series.")
+        sentences = None
+    return section(
+        "Outlook",
+        html.H3(f"Risk of cancelling, as of {as_of}" if as_of else "Risk of cancelling",
+                className="h6"),
+        risk_table(risk) if len(risk) else empty_state(
+            "No risk score: no feature of this customer was enabled on the latest complete day."),
+        html.H3("Usage to expect", className="h6 mt-3"),
+        chart,
+        sentences,
+        subtitle="Which features this customer may cancel and why (higher score = likelier), "
+                 "and the weekly events to expect, from the warehouse's models. The risk uses "
+                 "only data up to the latest complete day; the forecast learned from complete "
+                 "weeks only. See the Outlook tab for how far to trust each.",
+        class_name="print-break",
+    )

@@ -4,7 +4,7 @@ Conventions (the smoke test in tests/test_app.py enforces uniqueness):
 
 - A constant per single widget, named `<TAB>_<WHAT>` (`ACCESS_TREND`, `USAGE_TABLE`),
   value a kebab-case string starting with the tab key (`"access-trend"`). Tab keys:
-  access, entitlements, usage, unpaid, churn, customer. Never write an ID literal in a
+  access, entitlements, usage, unpaid, churn, outlook, customer. Never write an ID literal in a
   component or callback: import it from here.
 - Repeated widgets (one card per feature, one grid per table) use dictionary IDs built
   by the functions below, so one MATCH/ALL callback serves them all.
@@ -156,6 +156,15 @@ CHURN_CANCELLATIONS_GRID = "churn-cancellations"  # grid name
 CHURN_DORMANT_BODY = "churn-dormant-body"
 CHURN_DORMANT_GRID = "churn-dormant"  # grid name
 
+# tab 6: outlook (churn risk, usage forecasts, how far to trust them)
+OUTLOOK_BAND = url_param("band")  # "high" | "medium" | "low"; absent = every band
+OUTLOOK_RISK_SUMMARY = "outlook-risk-summary"
+OUTLOOK_RISK_BODY = "outlook-risk-body"
+OUTLOOK_RISK_GRID = "outlook-risk"  # grid name
+OUTLOOK_FORECAST = "outlook-forecast"
+OUTLOOK_FORECAST_SUMMARY = "outlook-forecast-summary"
+OUTLOOK_TRUST_BODY = "outlook-trust-body"
+
 # --- customer page (/customer/<id>)
 CUSTOMER_BODY = "customer-body"
 CUSTOMER_ID = "customer-id"  # dcc.Store: the id from the path
@@ -168,3 +177,6 @@ CUSTOMER_USERS = "customer-users"
 CUSTOMER_UNPAID = "customer-unpaid"
 CUSTOMER_UNPAID_GRID = "customer-unpaid-events"
 CUSTOMER_CHANGES_GRID = "customer-changes"
+CUSTOMER_OUTLOOK_BODY = "customer-outlook-body"
+CUSTOMER_OUTLOOK_FORECAST = "customer-outlook-forecast"
+CUSTOMER_OUTLOOK_SUMMARY = "customer-outlook-summary"

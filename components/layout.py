@@ -1,7 +1,7 @@
 """The page shell: header, tab navigation, and which layout each URL gets.
 
 Routes:
-  `/` or `/?tab=<key>`      one of the five question tabs (default: access)
+  `/` or `/?tab=<key>`      one of the six question tabs (default: access)
   `/customer/<id>`          everything about one customer
 Anything else gets a "page not found" message with links back.
 
@@ -17,10 +17,10 @@ import re
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from components import access, churn, customer, entitlements, ids, unpaid, usage
+from components import access, churn, customer, entitlements, ids, outlook, unpaid, usage
 from components.common import UrlParams, error_state, shorten, to_search
 
-TAB_MODULES = (access, entitlements, usage, unpaid, churn)
+TAB_MODULES = (access, entitlements, usage, unpaid, churn, outlook)
 TABS = {module.KEY: module for module in TAB_MODULES}
 DEFAULT_TAB = access.KEY
 CUSTOMER_PATH = re.compile(r"^/customer/(?P<id>[^/]*)/?$")

@@ -43,3 +43,30 @@ def entitlement_changes(organisation_id: int) -> pd.DataFrame:
     (confirmed | reversed | provisional; null unless a cancellation), latest first.
     Raises WarehouseError."""
     return run_query(QUESTION, "entitlement_changes", {"organisation_id": organisation_id})
+
+
+def risk_by_feature(organisation_id: int) -> pd.DataFrame:
+    """The customer's churn risk per enabled feature, highest first: as_of_date, feature,
+    risk_score, risk_band, reasons, utilisation, usage_trend, weeks_since_last_event,
+    recent_changes. Raises WarehouseError ('missing_view' before the outlook existed)."""
+    return run_query(QUESTION, "risk_by_feature", {"organisation_id": organisation_id})
+
+
+def forecast_by_feature(organisation_id: int) -> pd.DataFrame:
+    """The customer's 12 forecast weeks per feature: feature, week_start, forecast,
+    lower_80, upper_80, lower_95, upper_95 (NaN for 'insufficient_history'), model,
+    trained_through, backend. Raises WarehouseError."""
+    return run_query(QUESTION, "forecast_by_feature", {"organisation_id": organisation_id})
+
+
+def forecast_actuals(organisation_id: int) -> pd.DataFrame:
+    """feature, week_start, events of the customer's weeks up to each forecast's
+    trained_through (absent weeks are 0). Raises WarehouseError."""
+    return run_query(QUESTION, "forecast_actuals", {"organisation_id": organisation_id})
+
+
+def forecast_accuracy(organisation_id: int) -> pd.DataFrame:
+    """The customer's forecast back-test per feature and model ('naive' included):
+    feature, model, origins, mae, wape, mase, coverage_80, coverage_95, backend.
+    Raises WarehouseError."""
+    return run_query(QUESTION, "forecast_accuracy", {"organisation_id": organisation_id})

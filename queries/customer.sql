@@ -116,3 +116,56 @@ select feature, change_date, from_option, to_option, change_type, cancellation_s
 from {presentation}.feature_entitlement_changes
 where organisation_id = :organisation_id
 order by change_date desc, feature
+
+-- name: risk_by_feature
+-- grain: one row per feature of :organisation_id enabled on churn_risk's as_of_date
+-- params: organisation_id (int)
+select
+    as_of_date, feature, risk_score, risk_band, reasons, utilisation, usage_trend,
+    weeks_since_last_event, recent_changes
+from {presentation}.churn_risk
+where organisation_id = :organisation_id
+order by risk_score desc, feature
+
+-- name: forecast_by_feature
+-- grain: one row per (feature, week_start) of :organisation_id's 12 forecast weeks
+-- params: organisation_id (int)
+-- model 'insufficient_history': null forecast and bounds (fewer than 12 weeks of history).
+select
+    feature, week_start, forecast, lower_80, upper_80, lower_95, upper_95, model,
+    trained_through, backend
+from {presentation}.usage_forecast_weekly
+where level = 'organisation'
+    and organisation_id = :organisation_id
+order by feature, week_start
+
+-- name: forecast_actuals
+-- grain: one row per (feature, week_start) with a usage row of :organisation_id, for the
+--   features it has a forecast of, up to that forecast's trained_through
+-- params: organisation_id (int)
+-- A week without a row counts as 0 (the forecast's series does the same).
+with trained as (
+    select feature, max(trained_through) as trained_through
+    from {presentation}.usage_forecast_weekly
+    where level = 'organisation'
+        and organisation_id = :organisation_id
+    group by feature
+)
+
+select u.feature, u.week_start, u.events
+from {presentation}.org_feature_usage_weekly as u
+inner join trained as t
+    on t.feature = u.feature
+    and u.week_start <= t.trained_through
+where u.organisation_id = :organisation_id
+order by u.feature, u.week_start
+
+-- name: forecast_accuracy
+-- grain: one row per (feature, model) of :organisation_id's forecast back-test, the
+--   naive forecast included
+-- params: organisation_id (int)
+select feature, model, origins, mae, wape, mase, coverage_80, coverage_95, backend
+from {presentation}.usage_forecast_accuracy
+where level = 'organisation'
+    and organisation_id = :organisation_id
+order by feature, model

@@ -70,7 +70,8 @@ def customer_id(view) -> int:
 PAGE_NAMES = [module.KEY for module in TAB_MODULES] + ["customer"]
 # Views with more on the page than the tab's default: a picked card, a chosen customer.
 STATES = {"access-picked": "/?tab=access&pick=SMS%7CSMS+Plus",
-          "entitlements-customer": "/?tab=entitlements&customer={customer}"}
+          "entitlements-customer": "/?tab=entitlements&customer={customer}",
+          "outlook-filtered": "/?tab=outlook&feature=SMS&band=high"}
 CHART_PAGES = [name for name in PAGE_NAMES if name != "entitlements"]  # its week is a table
 
 

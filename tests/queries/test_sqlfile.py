@@ -11,12 +11,13 @@ from config import load_settings
 from queries.runner import Runner
 from queries.sqlfile import QUERIES_DIR, load_statements, parse_sql_file
 
-# The presentation views of METRICS.md section 3: the only objects the app may read.
+# The presentation views of METRICS.md sections 3 and 5: the only objects the app may read.
 CONTRACT_VIEWS = {
     "feature_access_daily", "latest_complete_date", "org_feature_daily", "org_feature_weekly",
     "usage_user_daily", "org_feature_usage_weekly", "unpaid_usage_events",
     "unpaid_usage_weekly", "feature_entitlement_changes", "feature_retention_cohorts",
     "data_quality", "quarantine", "organisations", "unpaid_reasons",
+    "usage_forecast_weekly", "usage_forecast_accuracy", "churn_risk", "churn_risk_backtest",
 }
 
 

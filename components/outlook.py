@@ -19,6 +19,7 @@ from plotly.subplots import make_subplots
 from components import ids
 from components.common import (
     OKABE_ITO,
+    THEME,
     UrlParams,
     col_customer,
     col_int,
@@ -34,7 +35,6 @@ from components.common import (
     kpi_card,
     loading,
     section,
-    themed,
 )
 from components.filters import feature_control
 
@@ -294,7 +294,8 @@ def forecast_figure(actuals: pd.DataFrame, forecast: pd.DataFrame, accuracy: pd.
                        marker={"size": 5},
                        hovertemplate="Week of %{x|%-d %b %Y}: %{y:,.0f} events expected<extra>"
                                      + feature + "</extra>"), row)
-    themed(fig, title, height=height)
+    # Built as a go.Figure (subplots); `themed` works on figure dicts, so the theme is applied here.
+    fig.update_layout(template=go.layout.Template(THEME), title_text=title, height=height)
     fig.update_layout(showlegend=True, margin={"t": 110, "b": 105}, hovermode="x unified")
     fig.update_yaxes(title_text="Events per week", tickformat=",d")
     fig.update_xaxes(tickformat="%b %Y")

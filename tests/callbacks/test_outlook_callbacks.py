@@ -104,6 +104,6 @@ def test_older_warehouse_outlook_says_rebuild_and_other_tabs_work(older_app, vie
         churn_summary, _, _ = churn.show_churn_changes(None)
     for area in (risk_summary, forecast_summary, trust, customer_outlook):
         assert OLDER_WAREHOUSE in text_of(area)
-    assert "No outlook in this warehouse" in figure.layout.annotations[0].text
+    assert "No outlook in this warehouse" in figure["layout"]["annotations"][0]["text"]
     assert "Entitlement timeline" in text_of(customer_page) and OLDER_WAREHOUSE not in text_of(customer_page)
     assert "Confirmed cancellations" in text_of(churn_summary)

@@ -119,7 +119,7 @@ def test_risk_grid_keeps_the_ranking_links_customers_and_exports_what_is_shown(t
     assert [r["last_use"] for r in rows] == ["5 weeks ago", "never", "this week"]
     customer_column = next(c for c in grid.columnDefs if c["field"] == "organisation_name")
     assert customer_column["cellRenderer"] == "CustomerLink"
-    assert grid.csvExportParams == {"fileName": "outlook_risk_all-features.csv"}
+    assert grid.csvExportParams["fileName"] == "outlook_risk_all-features.csv"
     assert "Download CSV" in text_of(block)
 
 

@@ -41,7 +41,7 @@ def annotation_texts(node) -> list[str]:
 
 
 def test_a_chart_message_is_text_not_markup():
-    text = empty_figure(f"There is no feature “{LINK}” in the data.").layout.annotations[0].text
+    text = empty_figure(f"There is no feature “{LINK}” in the data.")["layout"]["annotations"][0]["text"]
     assert "<a" not in text and "&lt;a href=&quot;https://evil.example/login&quot;&gt;" in text
 
 

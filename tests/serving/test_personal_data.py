@@ -54,6 +54,10 @@ def people(demo_warehouse) -> dict:
                 found["user_ids"].update(values("userId", payload))
                 found["app_ids"].update(values("applicationUserId", payload))
     assert len(found["emails"]) > 100 and len(found["user_ids"]) > 100
+    # Accurx support staff act for customers: their user ids appear in events, not in USER exports.
+    staff = re.search(r'"accurx_staff_user_ids": \[([^\]]*)\]', json.dumps(demo_warehouse.manifest))
+    assert staff, "the demo manifest lists the Accurx staff user ids"
+    found["user_ids"].update(user.strip() for user in staff.group(1).split(",") if user.strip())
     return found
 
 

@@ -12,6 +12,7 @@ import shutil
 import duckdb
 from serving_support import ALLOWED_GROUP, signed_in_user
 
+from components import layout
 from queries.runner import EXTENSION_KEY
 from serving import warm_up
 
@@ -74,7 +75,7 @@ def test_after_warming_the_default_tab_is_answered_from_the_cache_without_a_quer
     report = warmer.last_report
     customers = organisation_count(demo_warehouse.db_path)
     assert report["outcome"] == "finished" and report["errors"] == 0
-    assert report["pages"] == report["of_pages"] == 1 + 5 + customers  # "/", the tabs, customers
+    assert report["pages"] == report["of_pages"] == 1 + len(layout.TAB_MODULES) + customers  # "/", the tabs, customers
     assert report["requests"] > report["pages"]
 
     calls = counting_executes(app, monkeypatch)

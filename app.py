@@ -71,4 +71,4 @@ def _warm_up(app: dash.Dash) -> None:
     the first request it serves, without a lock: with threaded workers two parallel
     first requests could race and one get a 500. Any path does (Dash's preparation
     runs before every other request hook, sign-in included); the answer is ignored."""
-    app.server.test_client().get("/")
+    app.server.test_client().get("/healthz")  # let through by sign-in, so it also starts the warm-up

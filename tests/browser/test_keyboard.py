@@ -36,6 +36,15 @@ def assert_visible_focus(page) -> None:
     assert ring["style"] != "none" and ring["width"] >= 2, f"no visible focus ring: {ring}"
 
 
+def ready_for_keys(page) -> None:
+    """Wait until an opened dropdown has put focus on an option and painted twice.
+
+    Dash's dropdown moves focus into its list on the frames after it opens; a key
+    pressed in between (sooner than a person could) is lost."""
+    page.wait_for_function("() => document.activeElement.closest('[role=option]') !== null")
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 def settled(page, path: str) -> None:
     page.goto(path)
     page.wait_for_load_state("networkidle")
@@ -70,7 +79,9 @@ def test_a_dropdown_opens_and_picks_with_the_keyboard(page):
     labels = [text.strip() for text in options.all_inner_texts()]
     assert shown in labels and len(labels) > 1
     target = labels[(labels.index(shown) + 1) % len(labels)]
+    ready_for_keys(page)
     page.keyboard.press("ArrowDown")
+    expect(page.locator("[role=option]:focus-within")).to_have_text(target)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"metric="))
     expect(button).to_have_text(target)
@@ -116,8 +127,10 @@ def test_the_customer_search_works_with_the_keyboard(page, view):
     page.keyboard.type(str(customer["organisation_name"]))
     option = page.get_by_role("option", name=re.compile(re.escape(str(customer["organisation_name"]))))
     option.first.wait_for(timeout=60_000)  # the server's search answers; slow on a busy CI machine
-    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")  # from the search box into the list
+    page.wait_for_function("() => document.activeElement.closest('[role=option]') !== null")
     focused = page.evaluate("() => document.activeElement.value")
+    assert focused.isdigit(), f"focus is on {focused!r}, not an organisation id"
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(rf"customer={focused}\b"))
     page.locator("main h3", has_text=str(page.evaluate(

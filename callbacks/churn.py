@@ -11,19 +11,18 @@ from dash import Input, Output
 
 from callbacks.common import problem_figure, problem_state, shows_problems, with_stale_notice
 from callbacks.filters import validate_feature
+from callbacks.parsers import parse_choice
 from callbacks.registry import callback
 from components import churn as view
 from components import ids
-from components.common import empty_figure, empty_state, graph_config, shorten
+from components.common import empty_figure, empty_state, graph_config
 from queries import churn as churn_queries
 from queries import organisations
 
 
 def validate_cohorts(cohorts: str | None) -> str:
-    cohorts = cohorts or view.DEFAULT_COHORTS
-    if not isinstance(cohorts, str) or cohorts not in view.COHORT_VIEWS:
-        raise ValueError(f"“{shorten(cohorts)}” is not a cohort view; choose all, new or censored.")
-    return cohorts
+    """The cohort view (the default when not given). Raises ValueError for an unknown one."""
+    return parse_choice(cohorts, view.COHORT_VIEWS, "a cohort view") or view.DEFAULT_COHORTS
 
 
 @callback(

@@ -18,10 +18,11 @@ from callbacks.common import (
     with_stale_notice,
 )
 from callbacks.filters import validate_feature
+from callbacks.parsers import parse_choice
 from callbacks.registry import callback
 from components import ids
 from components import outlook as view
-from components.common import empty_figure, graph_config, shorten
+from components.common import empty_figure, graph_config
 from queries import outlook as outlook_queries
 from queries.errors import WarehouseError
 
@@ -44,12 +45,7 @@ def outlook_problem_figure(err: Exception):
 
 def validate_band(band: str | None) -> str | None:
     """The band, or None for every band. Raises ValueError for an unknown one."""
-    if band in (None, ""):
-        return None
-    if not isinstance(band, str) or band not in view.BANDS:
-        raise ValueError(f"“{shorten(band)}” is not a risk band; choose high, medium or low "
-                         "(or every band).")
-    return band
+    return parse_choice(band, view.BANDS, "a risk band", none_means="every band")
 
 
 @callback(

@@ -80,3 +80,16 @@ def parse_int(text, what: str = "number") -> int | None:
     if isinstance(text, str) and _WHOLE_NUMBER.match(text):
         return int(text)
     raise ValueError(f"“{shorten(text)}” is not a valid {what}: use a whole number such as 1042.")
+
+
+def parse_choice(value, choices, what: str, none_means: str | None = None) -> str | None:
+    """`value` if it is one of `choices`; None/'' -> None. Raises ValueError naming
+    `what` and the choices ("or `none_means`" for leaving it empty) otherwise."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, str) and value in choices:
+        return value
+    *first, last = choices
+    listed = f"{', '.join(first)} or {last}" if first else last
+    empty = f" (or {none_means})" if none_means else ""
+    raise ValueError(f"“{shorten(value)}” is not {what}; choose {listed}{empty}.")

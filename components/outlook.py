@@ -12,29 +12,33 @@ chart for one customer (`forecast_figure`, `forecast_sentences`).
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 from dash import dcc, html
-from plotly.subplots import make_subplots
 
 from components import ids
 from components.common import (
     OKABE_ITO,
-    THEME,
     UrlParams,
     col_customer,
     col_int,
     col_text,
     control,
     data_grid,
+    dates,
     empty_state,
     error_state,
+    figure,
     file_slug,
     fmt_date,
     fmt_int,
     graph,
     kpi_card,
     loading,
+    merge,
     section,
+    stacked_subplots,
+    subplot_axes,
+    themed,
+    update_axes,
 )
 from components.filters import feature_control
 
@@ -245,7 +249,7 @@ def _forecast_title(forecast: pd.DataFrame, accuracy: pd.DataFrame, feature: str
 
 
 def forecast_figure(actuals: pd.DataFrame, forecast: pd.DataFrame, accuracy: pd.DataFrame,
-                    features: list[str], title: str, height_per_feature: int = 300) -> go.Figure:
+                    features: list[str], title: str, height_per_feature: int = 300) -> dict:
     """One panel per feature with forecast rows (`forecast_sentences` names the others):
     the actual weekly events (solid), the forecast (dashed) and its 80% and 95% bands
     (shaded), the model, training date and low confidence in the panel's title."""
@@ -254,52 +258,51 @@ def forecast_figure(actuals: pd.DataFrame, forecast: pd.DataFrame, accuracy: pd.
     height = max(340, height_per_feature * len(features) + 150)
     # About 90 px between panels, whatever the height: room for the dates and the next title.
     spacing = min(0.3, 90 / max(height - 215, 1)) if len(features) > 1 else 0.0
-    fig = make_subplots(rows=len(features), cols=1, shared_xaxes=False, vertical_spacing=spacing,
-                        subplot_titles=titles)
+    fig = figure(**stacked_subplots(titles, vertical_spacing=spacing))
     legend = set()
 
-    def add(trace: go.Scatter, row: int) -> None:
-        trace.showlegend = trace.name not in legend
-        trace.legendgroup = trace.name
-        legend.add(trace.name)
-        fig.add_trace(trace, row=row, col=1)
+    def add(row: int, **trace) -> None:
+        """A scatter trace in panel `row`, in the legend once per name (unless it says)."""
+        name = trace["name"]
+        if "showlegend" not in trace:
+            trace["showlegend"] = name not in legend
+            legend.add(name)
+        trace.setdefault("legendgroup", name)
+        fig["data"].append({"type": "scatter", **subplot_axes(row), **trace})
 
     for row, feature in enumerate(features, start=1):
         future = forecast[(forecast["feature"] == feature) & forecast["forecast"].notna()]
         through = forecast.loc[forecast["feature"] == feature, "trained_through"].max()
         weekly = _weekly_actuals(actuals, feature, through if pd.notna(through) else None)
         if len(weekly):
-            add(go.Scatter(x=weekly.index, y=weekly.values, name="Actual", mode="lines",
-                           line={"color": ACTUAL_COLOUR, "width": 2},
-                           hovertemplate="Week of %{x|%-d %b %Y}: %{y:,.0f} events<extra>"
-                                         + feature + "</extra>"), row)
+            add(row, x=dates(weekly.index), y=weekly.to_numpy().tolist(), name="Actual",
+                mode="lines", line={"color": ACTUAL_COLOUR, "width": 2},
+                hovertemplate="Week of %{x|%-d %b %Y}: %{y:,.0f} events<extra>" + feature + "</extra>")
         largest = max([weekly.max() if len(weekly) else 0,
                        future["upper_95"].max() if len(future) else 0])
         if not largest or largest < 8:
-            fig.update_yaxes(dtick=1, tick0=0, range=[0, max(largest or 0, 1) * 1.05], row=row, col=1)
+            update_axes(fig, "y", row=row, dtick=1, tick0=0, range=[0, max(largest or 0, 1) * 1.05])
         if future.empty:
             continue
-        weeks = pd.to_datetime(future["week_start"])
+        weeks = dates(future["week_start"])
         for level, colour in (("95", BAND_95), ("80", BAND_80)):
-            fig.add_trace(go.Scatter(x=weeks, y=future[f"lower_{level}"], name=f"{level}% band",
-                                     legendgroup=f"{level}% band", showlegend=False, mode="lines",
-                                     line={"width": 0}, hoverinfo="skip"), row=row, col=1)
-            add(go.Scatter(x=weeks, y=future[f"upper_{level}"], name=f"{level}% band",
-                           mode="lines", line={"width": 0}, fill="tonexty", fillcolor=colour,
-                           customdata=future[f"lower_{level}"],
-                           hovertemplate=f"{level}% band: %{{customdata:,.0f}} to %{{y:,.0f}}"
-                                         "<extra></extra>"), row)
-        add(go.Scatter(x=weeks, y=future["forecast"], name="Forecast", mode="lines+markers",
-                       line={"color": FORECAST_COLOUR, "width": 2, "dash": "dash"},
-                       marker={"size": 5},
-                       hovertemplate="Week of %{x|%-d %b %Y}: %{y:,.0f} events expected<extra>"
-                                     + feature + "</extra>"), row)
-    # Built as a go.Figure (subplots); `themed` works on figure dicts, so the theme is applied here.
-    fig.update_layout(template=go.layout.Template(THEME), title_text=title, height=height)
-    fig.update_layout(showlegend=True, margin={"t": 110, "b": 105}, hovermode="x unified")
-    fig.update_yaxes(title_text="Events per week", tickformat=",d")
-    fig.update_xaxes(tickformat="%b %Y")
-    fig.update_annotations(font_size=14, xanchor="left", x=0)
+            lower = future[f"lower_{level}"].tolist()
+            add(row, x=weeks, y=lower, name=f"{level}% band", showlegend=False,
+                mode="lines", line={"width": 0}, hoverinfo="skip")
+            add(row, x=weeks, y=future[f"upper_{level}"].tolist(), name=f"{level}% band",
+                mode="lines",
+                line={"width": 0}, fill="tonexty", fillcolor=colour, customdata=lower,
+                hovertemplate=f"{level}% band: %{{customdata:,.0f}} to %{{y:,.0f}}<extra></extra>")
+        add(row, x=weeks, y=future["forecast"].tolist(), name="Forecast", mode="lines+markers",
+            line={"color": FORECAST_COLOUR, "width": 2, "dash": "dash"}, marker={"size": 5},
+            hovertemplate="Week of %{x|%-d %b %Y}: %{y:,.0f} events expected<extra>"
+                          + feature + "</extra>")
+    themed(fig, title=title, height=height)
+    merge(fig["layout"], {"showlegend": True, "margin": {"t": 110, "b": 105}, "hovermode": "x unified"})
+    update_axes(fig, "y", title={"text": "Events per week"}, tickformat=",d")
+    update_axes(fig, "x", tickformat="%b %Y")
+    for annotation in fig["layout"]["annotations"]:
+        annotation.update(font={"size": 14}, xanchor="left", x=0)
     return fig
 
 

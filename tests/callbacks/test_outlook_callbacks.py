@@ -40,10 +40,11 @@ def test_forecast_chart_and_words_per_feature(app, views, text_of):
     with app.server.app_context():
         figure, config, summary = outlook.show_outlook_forecast(None)
         one, one_config, _ = outlook.show_outlook_forecast("SMS")
-    assert sum(t.name == "Forecast" for t in figure.data) == len(modelled)
+    assert sum(t["name"] == "Forecast" for t in figure["data"]) == len(modelled)
     assert "typical weekly error +/-" in text_of(summary)
     assert config["toImageButtonOptions"]["filename"] == "outlook_forecast_all-features"
-    assert len(one.layout.annotations) == 1 and one.layout.annotations[0].text.startswith("SMS")
+    (title,) = one["layout"]["annotations"]
+    assert title["text"].startswith("SMS")
     assert one_config["toImageButtonOptions"]["filename"] == "outlook_forecast_SMS"
 
 

@@ -36,3 +36,15 @@ def test_dates_outside_what_the_data_could_cover():
         parsers.parse_iso_date("3000-01-01")
     with pytest.raises(ValueError, match="between 1900 and 2999"):
         parsers.parse_iso_week("1899-W10")
+
+
+def test_a_choice_is_one_of_the_offered_values_or_none():
+    bands = {"high": "High", "medium": "Medium", "low": "Low"}
+    assert parsers.parse_choice("medium", bands, "a risk band") == "medium"
+    assert parsers.parse_choice("", bands, "a risk band") is None
+    assert parsers.parse_choice(None, ["all"], "a cohort view") is None
+    with pytest.raises(ValueError, match="“High” is not a risk band; choose high, medium or low "
+                                         r"\(or every band\)\."):
+        parsers.parse_choice("High", bands, "a risk band", none_means="every band")
+    with pytest.raises(ValueError, match="choose all.$"):
+        parsers.parse_choice(["all"], ["all"], "a cohort view")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 from components import customer, ids, outlook
@@ -66,10 +67,11 @@ def test_accuracy_words_without_a_figure_say_why(accuracy, words):
 
 # ---------------------------------------------------------------- forecast chart
 def test_forecast_figure_draws_actuals_forecast_and_both_bands():
-    fig = outlook.forecast_figure(_actuals(), _forecast(), _accuracy(mase=1.2), ["SMS"], "Weekly")
+    # go.Figure validates the dict against plotly's schema, and reads it back.
+    fig = go.Figure(outlook.forecast_figure(_actuals(), _forecast(), _accuracy(mase=1.2), ["SMS"], "Weekly"))
     actual, lower95, upper95, lower80, upper80, line = fig.data
     assert list(actual.y) == [90, 0, 110, 95]  # the week without a row is 0
-    assert actual.x[-1] == TRAINED
+    assert pd.Timestamp(actual.x[-1]) == TRAINED
     assert (lower95.fill, upper95.fill, upper80.fill) == (None, "tonexty", "tonexty")
     assert list(upper95.y) == [140.0] * 12 and list(lower80.y) == [80.0] * 12
     assert list(line.y) == [100.0] * 12 and line.line.dash == "dash"
@@ -81,7 +83,7 @@ def test_forecast_figure_draws_actuals_forecast_and_both_bands():
 def test_insufficient_history_shows_actuals_and_says_so():
     forecast = pd.concat([_forecast(), _forecast("Video", outlook.INSUFFICIENT)])
     actuals = pd.concat([_actuals(), _actuals("Video", ["2026-10-12"], [3])])
-    fig = outlook.forecast_figure(actuals, forecast, _accuracy(), ["SMS", "Video", "Fax"], "Weekly")
+    fig = go.Figure(outlook.forecast_figure(actuals, forecast, _accuracy(), ["SMS", "Video", "Fax"], "Weekly"))
     titles = [a.text for a in fig.layout.annotations]
     assert len(titles) == 2  # no panel for a feature without any forecast row
     assert titles[1].startswith("Video: not enough history to forecast")

@@ -17,7 +17,7 @@ import serving
 from components import layout
 from config import REPO_ROOT, check_exposure, load_settings
 from queries import organisations, runner
-from serving import warm_up
+from serving import lazy_scripts, warm_up
 from serving.observability import LogLineFormatter
 
 TITLE = "Accurx feature analytics"
@@ -51,6 +51,8 @@ also for a deployment config.check_exposure refuses."""
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.server.config["ACCURX_SETTINGS"] = settings
+    # dash-ag-grid's script only on pages that show a grid (serving/lazy_scripts.py).
+    lazy_scripts.defer_ag_grid(app)
     warehouse = runner.init_app(app.server, settings)
     app.layout = layout.shell()
     callbacks.register_callbacks(app)

@@ -64,7 +64,11 @@ def test_first_load_shows_real_numbers_and_is_measured(page, view, latest, scree
 
 
 def test_card_click_lists_customers_and_csv_holds_the_rows_shown(page, sms_plus_customers, latest, screenshot):
+    grid_scripts = []
+    page.on("request", lambda request: grid_scripts.append(request.url) if "dash_ag_grid" in request.url else None)
     page.goto("/")
+    page.wait_for_load_state("networkidle")
+    assert grid_scripts == []  # no grid on the first view: its script is not loaded (serving/lazy_scripts.py)
     card(page, "SMS", "SMS Plus").click()
     page.wait_for_url(re.compile(r"pick=SMS%7CSMS\+Plus"))
     title = page.locator("#access-customers-title")
@@ -72,6 +76,7 @@ def test_card_click_lists_customers_and_csv_holds_the_rows_shown(page, sms_plus_
     grid = page.locator(".data-grid")
     grid.locator(".ag-row").first.wait_for()
     assert grid.locator(".ag-center-cols-container .ag-row").count() == len(sms_plus_customers)
+    assert len([url for url in grid_scripts if "dash_ag_grid.v" in url]) == 1  # loaded once, when needed
     page.locator(".js-plotly-plot .gtitle", has_text="SMS · SMS Plus").wait_for()
     screenshot(page, "access_drilldown")
 

@@ -1,0 +1,76 @@
+/* Stands in for dash_ag_grid.AgGrid until dash-ag-grid's bundle is loaded (see
+   serving/lazy_scripts.py): the first grid on a page loads the bundle once, then draws
+   the real grid with the same props. The bundle replaces window.dash_ag_grid when it
+   runs, so later grids are the real component directly. Without the <meta> tag (the
+   bundle is in the page as usual) this does nothing. */
+(function () {
+    "use strict";
+    var meta = document.querySelector('meta[name="accurx-lazy-ag-grid"]');
+    if (!meta || window.dash_ag_grid) {
+        return;
+    }
+    var loading = null;
+
+    function loadBundle() {
+        if (!loading) {
+            loading = new Promise(function (resolve, reject) {
+                var script = document.createElement("script");
+                script.src = meta.content;
+                script.onload = function () {
+                    var real = window.dash_ag_grid && window.dash_ag_grid.AgGrid;
+                    if (real && real !== LazyAgGrid) {
+                        resolve(real);
+                    } else {
+                        reject(new Error("dash-ag-grid's bundle did not define AgGrid"));
+                    }
+                };
+                script.onerror = function () {
+                    loading = null; // the next grid tries again
+                    reject(new Error("dash-ag-grid's bundle could not be loaded"));
+                };
+                document.head.appendChild(script);
+            });
+        }
+        return loading;
+    }
+
+    function LazyAgGrid(props) {
+        var state = React.useState({real: null, failed: false});
+        var setState = state[1];
+        React.useEffect(function () {
+            var live = true;
+            loadBundle().then(
+                function (real) {
+                    if (live) {
+                        setState({real: real, failed: false});
+                    }
+                },
+                function () {
+                    if (live) {
+                        setState({real: null, failed: true});
+                    }
+                }
+            );
+            return function () {
+                live = false;
+            };
+        }, []);
+        if (state[0].real) {
+            return React.createElement(state[0].real, props);
+        }
+        if (state[0].failed) {
+            return React.createElement(
+                "div",
+                {id: props.id, className: "alert alert-warning", role: "alert"},
+                "The table could not be loaded: check the connection and reload the page."
+            );
+        }
+        return React.createElement(
+            "div",
+            {id: props.id, className: "lazy-grid-placeholder", style: props.style, "aria-busy": "true"},
+            "Loading the table…"
+        );
+    }
+
+    window.dash_ag_grid = {AgGrid: LazyAgGrid};
+})();

@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 WORKERS ?= 2
 
-.PHONY: venv run serve demo-warehouse test test-fast bench browser-deps axe lint clean
+.PHONY: venv run serve demo-warehouse test test-fast bench browser-deps axe plotly-bundle lint clean
 
 venv: $(VENV)/.installed
 
@@ -69,6 +69,21 @@ $(AXE_DIR)/axe.min.js:
 	mv $(AXE_DIR).download/package/LICENSE $(AXE_DIR)/LICENSE
 	mv $(AXE_DIR).download/package/axe.min.js $@
 	rm -rf $(AXE_DIR).download
+
+# plotly.js with only the trace types the dashboard draws (frontend/plotly/index.js),
+# built from the npm registry's plotly.js (pinned with package-lock.json) and committed
+# in assets/: run this after changing the trace types or plotly's version. Keep the
+# version in step with the one plotly.py ships (PITFALLS.md).
+PLOTLY_VERSION := 4.1.1
+plotly-bundle:
+	cd frontend/plotly && npm ci --no-audit --no-fund
+	cd frontend/plotly && ./node_modules/.bin/esbuild index.js --bundle --minify \
+	  --format=iife --global-name=Plotly --target=es2016 --define:global=window \
+	  --define:define.amd=false --alias:stream=stream-browserify --log-level=warning \
+	  --banner:js="/*! plotly.js v$(PLOTLY_VERSION) (scatter, bar, heatmap): frontend/plotly, make plotly-bundle. Copyright 2012-2026, Plotly, Inc. MIT license */" \
+	  --outfile=build/plotly-dashboard.min.js
+	rm -f assets/plotly-*.min.js
+	cp frontend/plotly/build/plotly-dashboard.min.js assets/plotly-dashboard-$(PLOTLY_VERSION).min.js
 
 test: venv browser-deps axe
 	mkdir -p .tmp

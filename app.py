@@ -11,13 +11,14 @@ import logging
 from typing import Any
 
 import dash
+import flask
 
 import callbacks
 import serving
 from components import layout
 from config import REPO_ROOT, check_exposure, load_settings
 from queries import organisations, runner
-from serving import lazy_scripts, warm_up
+from serving import lazy_scripts, static_caching, warm_up
 from serving.observability import LogLineFormatter
 
 TITLE = "Accurx feature analytics"
@@ -39,8 +40,12 @@ also for a deployment config.check_exposure refuses."""
     settings = load_settings(overrides)
     _configure_logging(settings.log_level)
     check_exposure(settings)  # no sign-in where customer data would leave this machine
+    server = flask.Flask(__name__)
+    # Read when Dash installs flask-compress (compress=True): brotli first (static_caching).
+    server.config.update(static_caching.COMPRESSION)
     app = dash.Dash(
         __name__,
+        server=server,
         title=TITLE,
         index_string=layout.INDEX_STRING,
         update_title=None,

@@ -1,7 +1,8 @@
-/* Stands in for dash_ag_grid.AgGrid until dash-ag-grid's bundle is loaded (see
-   serving/lazy_scripts.py): the first grid on a page loads the bundle once, then draws
-   the real grid with the same props. The bundle replaces window.dash_ag_grid when it
-   runs, so later grids are the real component directly. Without the <meta> tag (the
+/* Stands in for dash_ag_grid.AgGrid (see serving/lazy_scripts.py): the first grid on a
+   page loads dash-ag-grid's bundle once, then every grid is the real component drawn
+   with the same props. The bundle replaces window.dash_ag_grid when it runs; this puts
+   the stand-in back in it, so that Dash keeps rendering the same component type (a
+   new type would unmount and rebuild every grid shown). Without the <meta> tag (the
    bundle is in the page as usual) this does nothing. */
 (function () {
     "use strict";
@@ -10,6 +11,7 @@
         return;
     }
     var loading = null;
+    var realAgGrid = null;
 
     function loadBundle() {
         if (!loading) {
@@ -17,9 +19,11 @@
                 var script = document.createElement("script");
                 script.src = meta.content;
                 script.onload = function () {
-                    var real = window.dash_ag_grid && window.dash_ag_grid.AgGrid;
-                    if (real && real !== LazyAgGrid) {
-                        resolve(real);
+                    var module = window.dash_ag_grid;
+                    if (module && module.AgGrid && module.AgGrid !== LazyAgGrid) {
+                        realAgGrid = module.AgGrid;
+                        window.dash_ag_grid = Object.assign({}, module, {AgGrid: LazyAgGrid});
+                        resolve(realAgGrid);
                     } else {
                         reject(new Error("dash-ag-grid's bundle did not define AgGrid"));
                     }
@@ -35,9 +39,12 @@
     }
 
     function LazyAgGrid(props) {
-        var state = React.useState({real: null, failed: false});
+        var state = React.useState({real: realAgGrid, failed: false});
         var setState = state[1];
         React.useEffect(function () {
+            if (realAgGrid) {
+                return undefined;
+            }
             var live = true;
             loadBundle().then(
                 function (real) {

@@ -59,6 +59,7 @@ from queries.errors import WarehouseError
 from queries.request_state import request_answers_are_current, request_deadline
 from queries.runner import current_runner
 from serving.personal_data import viewer_may_see_personal_data
+from serving.static_caching import BROTLI_QUALITY
 
 CALLBACK_PATH = "/_dash-update-component"
 KEY_PREFIX = "response:"
@@ -140,7 +141,7 @@ def _compress(data: bytes, encoding: str) -> bytes:
     if encoding == "br":
         import brotli
 
-        return brotli.compress(data, quality=4)
+        return brotli.compress(data, quality=BROTLI_QUALITY)
     if encoding == "gzip":
         import gzip
 

@@ -9,6 +9,12 @@ the first kind and nothing for the second, so a returning browser still revalida
 every file (one round trip each, 36 on the first page). Here both get
 `Cache-Control: public, max-age=31536000, immutable`; an address without its
 fingerprint keeps the default (revalidated) caching.
+
+Compression (flask-compress, which Dash installs): brotli first, at quality 5. With its
+defaults Chromium got zstd level 3 (flask-compress's first choice): 501 KB for the plotly
+bundle where brotli 5 sends 455 KB. Measured on the page's scripts (without dash-ag-grid):
+brotli 4 835 KB, 5 768 KB (0.1 s of CPU for all of them), 11 694 KB but 6.7 s, too slow
+to compress per response. Callback responses are small; quality 5 costs them little.
 """
 
 from __future__ import annotations
@@ -17,6 +23,12 @@ import flask
 from dash.fingerprint import check_fingerprint
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+BROTLI_QUALITY = 5
+COMPRESSION = {
+    "COMPRESS_ALGORITHM": ["br", "gzip", "deflate"],
+    "COMPRESS_ALGORITHM_STREAMING": ["br", "deflate"],  # files from assets/ are streamed
+    "COMPRESS_BR_LEVEL": BROTLI_QUALITY,
+}
 COMPONENT_SUITES = "/_dash-component-suites/"
 ASSETS = "/assets/"
 
@@ -29,7 +41,8 @@ def is_fingerprinted(path: str, args) -> bool:
 
 
 def install(server: flask.Flask) -> None:
-    """Long-lived caching for the fingerprinted files `server` sends."""
+    """Long-lived caching for the fingerprinted files `server` sends. (COMPRESSION is
+    applied by the app factory: flask-compress reads it when Dash installs it.)"""
 
     @server.after_request
     def cache_fingerprinted(response: flask.Response) -> flask.Response:

@@ -92,7 +92,7 @@ def test_signed_out_pages_redirect_and_everything_else_gets_401(signed_app_url):
         assert response.status_code == 302 and response.headers["Location"] == "/login", path
         assert "Content-Security-Policy" in response.headers
     for path in ("/_dash-layout", "/_dash-dependencies", "/assets/02-app.css",
-                 "/assets/plotly-cartesian-4.1.1.min.js", "/_favicon.ico",
+                 "/assets/plotly-dashboard-4.1.1.min.js", "/_favicon.ico",
                  "/_dash-component-suites/dash/dash-renderer/build/dash_renderer.min.js"):
         response = anonymous.get(signed_app_url + path, allow_redirects=False)
         assert response.status_code == 401, path

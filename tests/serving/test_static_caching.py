@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import brotli
+
 from app import create_app
 from serving.static_caching import IMMUTABLE
 
@@ -39,3 +41,15 @@ def test_an_address_without_its_fingerprint_is_not_kept_for_a_year(tmp_path):
         assert response.status_code == 200, address
         assert "immutable" not in response.headers.get("Cache-Control", ""), address
     assert client.post("/_dash-update-component", json={}).headers["Cache-Control"] == "no-store"
+
+
+def test_a_browser_that_accepts_brotli_and_zstd_gets_brotli(tmp_path):
+    client = _app(tmp_path).server.test_client()
+    page = client.get("/").get_data(as_text=True)
+    plotly = re.search(r'src="(/assets/plotly[^"]+)"', page).group(1)
+    plain = client.get(plotly).get_data()
+    response = client.get(plotly, headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+    assert response.headers["Content-Encoding"] == "br"
+    assert brotli.decompress(response.get_data()) == plain
+    # Smaller than flask-compress's default brotli quality (4) gives.
+    assert len(response.get_data()) < len(brotli.compress(plain, quality=4))

@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 
 import brotli
@@ -195,11 +196,25 @@ def test_code_version_changes_with_the_sources(tmp_path):
     assert response_cache.code_version(tmp_path) != first
 
 
+def leaderboard_at_once(app, users: int) -> list:
+    """The decoded bodies of `users` threads posting the same leaderboard request at once."""
+    bodies, start = [], threading.Barrier(users)
+
+    def user():
+        start.wait()
+        bodies.append(decoded(post(app, "show_leaderboard", LEADERBOARD)))
+
+    threads = [threading.Thread(target=user) for _ in range(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return bodies
+
+
 def test_identical_requests_arriving_together_render_once(make_app, own_warehouse, monkeypatch, caplog):
     """Eight users open the same page at once on a slow warehouse: one request renders,
     the others wait for it and are answered from the response cache."""
-    import threading
-
     caplog.set_level(logging.INFO, logger="accurx")
     app = make_app(ACCURX_DUCKDB_PATH=str(own_warehouse))
     from queries.runner import current_runner
@@ -213,17 +228,7 @@ def test_identical_requests_arriving_together_render_once(make_app, own_warehous
         return real_execute(*args, **kwargs)
 
     monkeypatch.setattr(backend, "execute", slow_execute)
-    bodies, start = [], threading.Barrier(8)
-
-    def user():
-        start.wait()
-        bodies.append(decoded(post(app, "show_leaderboard", LEADERBOARD)))
-
-    users = [threading.Thread(target=user) for _ in range(8)]
-    for thread in users:
-        thread.start()
-    for thread in users:
-        thread.join(timeout=60)
+    bodies = leaderboard_at_once(app, users=8)
     assert len(bodies) == 8 and all(body == bodies[0] for body in bodies)
     outcomes = sorted(line["response_cache"] for line in callback_lines(caplog))
     assert outcomes == ["hit"] * 7 + ["miss"]
@@ -235,8 +240,6 @@ def test_requests_waiting_for_a_render_that_failed_send_it_instead_of_rendering_
     """Four users open the same page while the warehouse times out: one request renders
     the error state, the three waiting for it send that render (not stored: it is an
     error) instead of each asking the failing warehouse again."""
-    import threading
-
     from queries.errors import WarehouseError
     from queries.runner import current_runner
 
@@ -253,17 +256,7 @@ def test_requests_waiting_for_a_render_that_failed_send_it_instead_of_rendering_
         raise WarehouseError("The warehouse took longer than 30 s to answer.", "timeout")
 
     monkeypatch.setattr(backend, "execute", timing_out)
-    bodies, start = [], threading.Barrier(4)
-
-    def user():
-        start.wait()
-        bodies.append(decoded(post(app, "show_leaderboard", LEADERBOARD)))
-
-    users = [threading.Thread(target=user) for _ in range(4)]
-    for thread in users:
-        thread.start()
-    for thread in users:
-        thread.join(timeout=60)
+    bodies = leaderboard_at_once(app, users=4)
     assert len(bodies) == 4 and all(body == bodies[0] for body in bodies)
     assert "took longer than 30 s" in json.dumps(bodies[0])
     outcomes = sorted(line["response_cache"] for line in callback_lines(caplog))

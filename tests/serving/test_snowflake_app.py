@@ -31,7 +31,7 @@ import pandas as pd
 import pytest
 
 from app import create_app
-from queries import access, churn, customer, entitlements, organisations, unpaid, usage
+from queries import access, churn, customer, entitlements, organisations, outlook, unpaid, usage
 from queries.backends.snowflake import QUERY_TAG_APP
 from queries.errors import WarehouseError, staleness_of
 from queries.request_state import request_staleness
@@ -41,7 +41,7 @@ from warehouse.snowflake_check import normalise_value
 pytestmark = pytest.mark.snowflake
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-QUESTIONS = ("access", "churn", "customer", "entitlements", "organisations", "unpaid", "usage")
+QUESTIONS = ("access", "churn", "customer", "entitlements", "organisations", "outlook", "unpaid", "usage")
 
 
 def snowflake_environment(fakesnow_warehouse) -> dict[str, str]:
@@ -183,6 +183,17 @@ CASES = [
     Case("customer.recent_unpaid_events",
          lambda p: customer.recent_unpaid_events(p["unpaid_org"], p["first_day"])),
     Case("customer.entitlement_changes", lambda p: customer.entitlement_changes(p["changed_org"])),
+    # The outlook's risk score is SQL on both targets: the same answer. Its forecasts are
+    # not (AutoETS here, Cortex there, a stub on fakesnow): compared by shape below.
+    Case("outlook.risk_ranking", lambda p: outlook.risk_ranking(None, None)),
+    Case("outlook.risk_ranking (one feature, high band)", lambda p: outlook.risk_ranking(p["feature"], "high")),
+    Case("outlook.risk_backtest", lambda p: outlook.risk_backtest()),
+    Case("outlook.feature_actuals", lambda p: outlook.feature_actuals(None)),
+]
+
+FORECAST_CASES = [
+    Case("outlook.feature_forecast", lambda p: outlook.feature_forecast(None)),
+    Case("outlook.feature_accuracy", lambda p: outlook.feature_accuracy(None)),
 ]
 
 
@@ -235,6 +246,19 @@ def test_every_question_is_compared(compared):
     assert sum(len(duck) for duck, _ in compared.values()) > 500
     empty = [name for name, (duck, _) in compared.items() if len(duck) == 0]
     assert len(empty) <= 3, f"parameters chosen leave these empty: {empty}"
+
+
+@pytest.mark.parametrize("case", FORECAST_CASES, ids=lambda case: case.name)
+def test_forecast_queries_give_the_same_series_on_snowflake(case, snowflake_app, duckdb_app):
+    """Same columns and the same series, weeks and models on both targets; the numbers
+    differ by design (AutoETS on DuckDB, Cortex's stub on fakesnow)."""
+    chosen = chosen_parameters(duckdb_app)
+    duck = run_in(duckdb_app, case.call, chosen)
+    snow = run_in(snowflake_app, case.call, chosen)
+    assert list(snow.columns) == list(duck.columns)
+    keys = [c for c in ("feature", "week_start", "trained_through") if c in duck.columns]
+    assert len(duck) > 0
+    assert sorted(rows_of(snow[keys])[1], key=repr) == sorted(rows_of(duck[keys])[1], key=repr)
 
 
 @pytest.mark.parametrize("name", [case.name for case in CASES])

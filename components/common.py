@@ -271,6 +271,14 @@ def themed(fig: dict, title: str | None = None, height: int | None = None) -> di
     return fig
 
 
+def fit_rows(fig: dict, rows: int, per_row: int, padding: int = 40) -> dict:
+    """Make a themed figure tall enough for `per_row` px per category row (plus
+    `padding`) between its margins, whatever room the title and legend take; returns it."""
+    margin = {**THEME["layout"]["margin"], **fig["layout"].get("margin", {})}
+    fig["layout"]["height"] = margin["t"] + margin["b"] + padding + per_row * rows
+    return fig
+
+
 def whole_number_ticks(fig: dict, largest: float, axis: str = "x") -> None:
     """Ticks 0, 1, 2... (not 0.5) on a count axis whose largest value is small."""
     if largest < 8:

@@ -35,6 +35,7 @@ from components.common import (
     error_state,
     figure,
     file_slug,
+    fit_rows,
     fmt_date,
     fmt_int,
     graph_config,
@@ -164,8 +165,8 @@ def timeline_figure(days: pd.DataFrame, name: str) -> dict:
             "hovertemplate": f"{option}<br>" + "%{customdata[0]} – %{customdata[1]} "
                              "(%{customdata[2]} days)<extra>%{y}</extra>",
         })
-    fig = themed(figure(traces), f"Entitlements over time<br><sup>{name}</sup>",
-                 height=140 + 55 * len(features))
+    fig = fit_rows(themed(figure(traces), f"Entitlements over time<br><sup>{name}</sup>"),
+                   rows=len(features), per_row=55)
     merge(fig["layout"], {"barmode": "overlay", "bargap": 0.35, "legend": {"title": {"text": "Option"}}})
     update_axes(fig, "x", type="date", tickformat="%-d %b %Y")
     update_axes(fig, "y", categoryorder="array", categoryarray=features, tickformat=None, rangemode=None)
@@ -243,8 +244,8 @@ def unpaid_figure(by_reason: pd.DataFrame, reasons: pd.DataFrame, name: str) -> 
             "name": feature, "marker": {"color": OKABE_ITO[(index + 2) % 6]},
             "hovertemplate": "%{y}: %{x:,} events<extra>" + feature + "</extra>",
         })
-    fig = themed(figure(traces), f"Unpaid feature events by reason<br><sup>{name}</sup>",
-                 height=140 + 45 * len(order))
+    fig = fit_rows(themed(figure(traces), f"Unpaid feature events by reason<br><sup>{name}</sup>"),
+                   rows=len(order), per_row=45)
     fig["layout"]["barmode"] = "stack"
     whole_number_ticks(fig, by_reason.groupby("reason")["events"].sum().max())
     update_axes(fig, "y", tickformat=None, rangemode=None)

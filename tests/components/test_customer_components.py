@@ -1,0 +1,33 @@
+"""Customer page figures (components/customer.py): each row of a bar chart gets room,
+whatever the title and the legend below take."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from components import customer
+from components.common import THEME
+
+
+def plot_height(fig: dict) -> int:
+    """Pixels between the figure's top and bottom margins: where the bars are drawn."""
+    margin = {**THEME["layout"]["margin"], **fig["layout"].get("margin", {})}
+    return fig["layout"]["height"] - margin["t"] - margin["b"]
+
+
+def test_one_unpaid_reason_over_three_features_still_has_room_for_its_bar():
+    by_reason = pd.DataFrame({"reason": ["no_entitlement_export"] * 3, "feature": ["SMS", "Video", "Self Book"],
+                              "events": [3, 2, 1]})
+    reasons = pd.DataFrame({"reason": ["no_entitlement_export"], "label": ["No entitlement on record"]})
+    fig = customer.unpaid_figure(by_reason, reasons, "Holly Surgery")
+    assert fig["layout"]["showlegend"] is True  # three features: a legend below takes room
+    assert plot_height(fig) >= 80
+    two = customer.unpaid_figure(pd.concat([by_reason, by_reason.assign(reason="other")]), reasons, "Holly Surgery")
+    assert plot_height(two) - plot_height(fig) == 45  # each more reason, one more row
+
+
+def test_an_entitlement_timeline_of_one_feature_has_room_for_its_bar():
+    days = pd.DataFrame({"date": pd.date_range("2026-01-01", periods=40), "feature": "SMS",
+                         "selected_option": ["SMS Lite"] * 20 + ["SMS Plus"] * 20})
+    fig = customer.timeline_figure(days, "Holly Surgery")
+    assert plot_height(fig) >= 80

@@ -44,7 +44,6 @@ from html import escape
 from urllib.parse import parse_qs, urlencode
 
 import dash_ag_grid as dag
-import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
 from dash import dcc, html
@@ -550,9 +549,9 @@ def data_grid(name: str, frame: pd.DataFrame, columns: list[dict], file_name: st
             html.Div(title, className="grid-title fw-semibold") if title else html.Div(),
             html.Div([
                 html.Span(f"{len(frame):,} rows", className="text-muted small me-3"),
-                dbc.Button("Download CSV", id=ids.grid_export(name), n_clicks=0, size="sm",
-                           color="primary", outline=True, className="no-print",
-                           title=f"Download the rows shown as {file_name}.csv"),
+                html.Button("Download CSV", id=ids.grid_export(name), n_clicks=0, type="button",
+                            className="btn btn-outline-primary btn-sm no-print",
+                            title=f"Download the rows shown as {file_name}.csv"),
             ], className="d-flex align-items-center"),
         ],
         className="d-flex justify-content-between align-items-end mb-2",

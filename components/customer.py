@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
 from dash import dcc, html
@@ -62,12 +61,14 @@ def layout(organisation_id: str, params: UrlParams):
     return html.Div([
         dcc.Store(id=ids.CUSTOMER_ID, data=organisation_id),
         html.Div([
-            control("Period", dbc.RadioItems(
-                id=ids.CUSTOMER_WEEKS, value=period or None, inline=True,
-                options=[{"label": label, "value": key or None} for key, label in PERIODS.items()],
+            control("Period", dcc.RadioItems(
+                id=ids.CUSTOMER_WEEKS, value=period, inline=True,
+                options=[{"label": label, "value": key} for key, label in PERIODS.items()],
+                className="form-check-row", inputClassName="form-check-input",
+                labelClassName="form-check-label",
             ), class_name="d-flex align-items-center flex-wrap customer-period"),
-            dbc.Button("Print / save as PDF", id=ids.CUSTOMER_PRINT, n_clicks=0, color="secondary",
-                       outline=True, size="sm"),
+            html.Button("Print / save as PDF", id=ids.CUSTOMER_PRINT, n_clicks=0, type="button",
+                        className="btn btn-outline-secondary btn-sm"),
         ], className="controls no-print justify-content-between"),
         loading(html.Div(id=ids.CUSTOMER_BODY)),
         loading(html.Div(id=ids.CUSTOMER_OUTLOOK_BODY)),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
 
@@ -46,22 +45,22 @@ def layout(params: UrlParams):
             )),
             html.Div([
                 html.Label("ISO week", htmlFor=ids.dom_id(ids.ENTITLEMENTS_WEEK)),
-                dbc.InputGroup([
-                    dbc.Button([html.Span("‹", **{"aria-hidden": "true"}),
-                                html.Span("Previous week", className="visually-hidden")],
-                               id=ids.ENTITLEMENTS_PREVIOUS_WEEK, n_clicks=0, outline=True,
-                               color="secondary", title="Previous week"),
+                html.Div([
+                    html.Button([html.Span("‹", **{"aria-hidden": "true"}),
+                                 html.Span("Previous week", className="visually-hidden")],
+                                id=ids.ENTITLEMENTS_PREVIOUS_WEEK, n_clicks=0, type="button",
+                                className="btn btn-outline-secondary", title="Previous week"),
                     dcc.Input(
                         id=ids.ENTITLEMENTS_WEEK, value=week, type="text", debounce=True,
                         placeholder="Latest week", list=ids.ENTITLEMENTS_WEEK_OPTIONS,
                         className="form-control", style={"maxWidth": "9.5rem"},
                         autoComplete="off", spellCheck=False,
                     ),
-                    dbc.Button([html.Span("›", **{"aria-hidden": "true"}),
-                                html.Span("Next week", className="visually-hidden")],
-                               id=ids.ENTITLEMENTS_NEXT_WEEK, n_clicks=0, outline=True,
-                               color="secondary", title="Next week"),
-                ], className="flex-nowrap"),
+                    html.Button([html.Span("›", **{"aria-hidden": "true"}),
+                                 html.Span("Next week", className="visually-hidden")],
+                                id=ids.ENTITLEMENTS_NEXT_WEEK, n_clicks=0, type="button",
+                                className="btn btn-outline-secondary", title="Next week"),
+                ], className="input-group flex-nowrap"),
                 html.Datalist(id=ids.ENTITLEMENTS_WEEK_OPTIONS),
             ], className="control"),
         ],

@@ -20,7 +20,6 @@ shown, so a shared link means the same weeks for everyone.
 
 from __future__ import annotations
 
-import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
@@ -53,10 +52,10 @@ def period_controls(tab: str, params: UrlParams) -> list:
     options.append({"label": "Custom dates", "value": CUSTOM, "disabled": True})
     return [
         dcc.Store(id=ids.PERIOD, data=value),
-        control("Period", dbc.RadioItems(
+        control("Period", dcc.RadioItems(
             id=ids.period_preset(tab), options=options, value=preset_of(value),
             className="btn-group period-presets", inputClassName="btn-check",
-            labelClassName="btn btn-outline-primary", labelCheckedClassName="active",
+            labelClassName="btn btn-outline-primary",
         )),
         control("or dates (whole weeks)", dcc.DatePickerRange(
             id=ids.period_range(tab), display_format="D MMM YYYY", first_day_of_week=1,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 
-import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import access, churn, customer, entitlements, ids, outlook, unpaid, usage
@@ -54,17 +53,17 @@ def shell() -> html.Div:
             dcc.Location(id=ids.URL, refresh=False),
             dcc.Store(id=ids.PAGE_KEY),
             html.Header(
-                dbc.Container(
+                html.Div(
                     [
                         html.A("Accurx feature analytics", href="/", className="brand"),
                         html.Nav(nav_links(None), id=ids.NAV, className="main-nav",
                                  **{"aria-label": "Questions"}),
                     ],
-                    fluid="xl", className="d-flex flex-wrap align-items-center gap-3",
+                    className="container-xl d-flex flex-wrap align-items-center gap-3",
                 ),
                 className="app-header no-print",
             ),
-            dbc.Container(html.Main(id=ids.PAGE, className="page"), fluid="xl"),
+            html.Div(html.Main(id=ids.PAGE, className="page"), className="container-xl"),
         ],
         className="app",
     )

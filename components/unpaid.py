@@ -9,7 +9,6 @@ never a name or an email), exportable as CSV.
 
 from __future__ import annotations
 
-import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
 
@@ -104,8 +103,8 @@ def layout(params: UrlParams):
         section(
             html.Span([
                 html.Span(id=ids.UNPAID_EVENTS_TITLE, children="Events of a customer"),
-                dbc.Button("Close", id=ids.UNPAID_EVENTS_CLOSE, n_clicks=0, size="sm",
-                           color="secondary", outline=True, className=close_class(False)),
+                html.Button("Close", id=ids.UNPAID_EVENTS_CLOSE, n_clicks=0, type="button",
+                            className=close_class(False)),
             ]),
             loading(html.Div(id=ids.UNPAID_EVENTS_BODY)),
         ),
@@ -308,7 +307,7 @@ def events_grid(events: pd.DataFrame, reasons: pd.DataFrame, organisation_id: in
 
 def close_class(visible: bool) -> str:
     """The Close button of the events section is shown only while a customer is chosen."""
-    return "no-print ms-3 align-baseline" + ("" if visible else " d-none")
+    return "btn btn-outline-secondary btn-sm no-print ms-3 align-baseline" + ("" if visible else " d-none")
 
 
 def file_name(kind: str, feature: str | None, reason: str | None, period_part: str, *extra) -> str:

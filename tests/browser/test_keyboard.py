@@ -89,13 +89,36 @@ def test_a_dropdown_opens_and_picks_with_the_keyboard(page):
     assert button.evaluate("e => e === document.activeElement"), "focus left the dropdown"
 
 
+def radio_focus_ring(page) -> dict:
+    """The outline of the focused radio's visible part: the button face of a preset
+    (its input is hidden, Bootstrap's .btn-check) or the radio itself."""
+    return page.evaluate("""() => {
+        const input = document.activeElement;
+        const shown = input.classList.contains('btn-check')
+            ? input.closest('label').querySelector('.btn') : input;
+        const style = getComputedStyle(shown);
+        return {style: style.outlineStyle, width: parseFloat(style.outlineWidth)};
+    }""")
+
+
+def enter_radio_group(page, group) -> None:
+    """Tab into a radio group: one Tab stop, on its checked radio (native radio groups)."""
+    tab_to(page, group)
+    assert page.evaluate("() => document.activeElement.type === 'radio' && "
+                         "document.activeElement.checked"), "Tab did not land on the checked radio"
+    ring = radio_focus_ring(page)
+    assert ring["style"] != "none" and ring["width"] >= 2, f"no visible focus ring: {ring}"
+
+
 def test_a_period_preset_is_chosen_with_the_keyboard(page):
     settled(page, "/?tab=unpaid")
-    preset = page.get_by_role("radio", name="Last quarter")
-    tab_to(page, preset)
-    page.keyboard.press("Space")
+    first, preset = page.get_by_role("radio", name="Last 4 weeks"), page.get_by_role("radio", name="Last quarter")
+    assert first.is_checked()
+    enter_radio_group(page, page.get_by_role("group", name="Period"))
+    page.keyboard.press("ArrowRight")
     page.wait_for_url(re.compile(r"period=last-quarter"))
-    assert preset.is_checked()
+    assert preset.is_checked() and not first.is_checked()
+    assert preset.evaluate("e => e === document.activeElement")
 
 
 def test_the_date_is_typed_or_picked_in_the_calendar_with_the_keyboard(page, view):
@@ -176,9 +199,11 @@ def test_the_customer_page_controls_work_with_the_keyboard(page, view):
     customer = int(view('select organisation_id from "04_PRESENTATION".organisations '
                         "order by organisation_id limit 1").iloc[0, 0])
     settled(page, f"/customer/{customer}")
-    weeks = page.get_by_role("radio", name="Last 13 weeks")
-    tab_to(page, weeks)
-    page.keyboard.press("Space")
+    weeks, every = page.get_by_role("radio", name="Last 13 weeks"), page.get_by_role("radio", name="All data")
+    assert every.is_checked()
+    enter_radio_group(page, page.get_by_role("group", name="Period"))
+    page.keyboard.press("ArrowRight")  # from the last radio of the group round to the first
     page.wait_for_url(re.compile(r"weeks=13"))
+    assert weeks.is_checked() and not every.is_checked()
     tab_to(page, page.get_by_role("button", name="Print / save as PDF"))
     assert_visible_focus(page)

@@ -205,6 +205,9 @@ def test_customer_page_has_every_section(app_context, some_customer, views):
                for g in graphs)
     short = text_of(customer_callbacks.show_customer(str(some_customer), "13"))
     assert "since" in short
+    # "All data" is the radio whose value is "" (dcc.RadioItems shows no None value as chosen):
+    # the same page as no period at all.
+    assert text_of(customer_callbacks.show_customer(str(some_customer), "")) == text
 
 
 

@@ -116,3 +116,40 @@ def test_dates_are_iso_days_whatever_they_came_as():
     assert dates([dt.date(2026, 4, 6), None]) == ["2026-04-06", None]
     assert dates(pd.date_range("2026-01-01", periods=2, freq="MS")) == ["2026-01-01", "2026-02-01"]
     assert dates([]) == []
+
+
+def _by_id(tree, component_id):
+    return next(c for c in tree._traverse() if getattr(c, "id", None) == component_id)
+
+
+def test_customer_period_radios_show_the_period_of_the_address():
+    """One radio of the customer page's period is always chosen: the URL's weeks, else
+    "All data" (value "", which dcc.RadioItems can show as chosen, unlike None)."""
+    from components import customer
+    from components.common import UrlParams
+
+    for search, chosen in (("", ""), ("?weeks=13", "13"), ("?weeks=99", "")):
+        radios = _by_id(customer.layout("1", UrlParams.from_search(search)), ids.CUSTOMER_WEEKS)
+        values = [option["value"] for option in radios.options]
+        assert values == list(customer.PERIODS) and radios.value == chosen
+        assert [o["label"] for o in radios.options][values.index(chosen)] == customer.PERIODS[chosen]
+
+
+def test_buttons_carry_bootstraps_classes_without_dash_bootstrap_components():
+    """The former dbc.Button/InputGroup/Container render as plain HTML with Bootstrap's classes."""
+    from dash import html
+
+    from components import customer, entitlements, layout
+    from components.common import UrlParams
+
+    shell = layout.shell()
+    containers = [c for c in shell._traverse() if "container-xl" in (getattr(c, "className", "") or "")]
+    assert len(containers) == 2
+    printing = _by_id(customer.layout("1", UrlParams()), ids.CUSTOMER_PRINT)
+    assert isinstance(printing, html.Button) and printing.type == "button"
+    assert set(printing.className.split()) == {"btn", "btn-outline-secondary", "btn-sm"}
+    page = entitlements.layout(UrlParams())
+    previous = _by_id(page, ids.ENTITLEMENTS_PREVIOUS_WEEK)
+    group = next(c for c in page._traverse()
+                 if "input-group" in (getattr(c, "className", "") or "").split())
+    assert previous in group.children and "btn-outline-secondary" in previous.className.split()

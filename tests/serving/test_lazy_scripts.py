@@ -35,3 +35,19 @@ def test_the_page_names_the_bundle_in_a_meta_tag_not_a_script(tmp_path):
     assert response.headers["Cache-Control"] == IMMUTABLE
     assert response.get_data() == (Path(dash_ag_grid.__file__).parent / BUNDLE).read_bytes()
 
+
+
+def test_no_page_loads_dash_bootstrap_components(tmp_path):
+    """The app draws Bootstrap's markup with Dash's own components (its CSS is in assets/),
+    so dash-bootstrap-components' bundle is neither imported nor written into any page."""
+    import sys
+
+    client = _client(tmp_path)
+    assert "dash_bootstrap_components" not in sys.modules
+    for address in ("/", "/?tab=unpaid", "/?tab=entitlements", "/customer/1"):
+        page = client.get(address).get_data(as_text=True)
+        scripts = re.findall(r'<script[^>]+src="([^"]+)"', page)
+        assert any("dash_core_components" in src for src in scripts), scripts
+        assert not [src for src in scripts if "bootstrap" in src], scripts
+    assert client.get("/_dash-component-suites/dash_bootstrap_components/"
+                      "_components/dash_bootstrap_components.min.js").status_code == 404

@@ -81,7 +81,7 @@ def test_shared_url_restores_the_view_and_presets_write_the_url(page, screenshot
     assert "10 rows" in page.locator("#usage-body").inner_text()
     controls = page.locator(".controls").inner_text()
     assert "Adoption" in controls and "Most first" in controls and "Top 10" in controls
-    assert page.locator(".period-presets label.active").inner_text() == "Last quarter"
+    assert page.locator(".period-presets label:has(input:checked)").inner_text() == "Last quarter"
     assert "Last quarter:" in page.locator(".period-note").inner_text()
     screenshot(page, "usage_shared_url")
     page.hover("#usage-chart")
@@ -125,6 +125,6 @@ def test_dates_picked_in_the_calendar_become_the_period(page):
     calendar.locator("td", has_text="25").first.click()
     page.wait_for_url(re.compile(r"period=\d{4}-\d\d-12\.\.\d{4}-\d\d-25"))
     page.wait_for_function("() => document.querySelector('.period-note').innerText.startsWith('Chosen dates')")
-    assert page.locator(".period-presets label.active").inner_text() == "Custom dates"
+    assert page.locator(".period-presets label:has(input:checked)").inner_text() == "Custom dates"
     page.go_back()
     page.wait_for_function("() => document.querySelector('.period-note').innerText.startsWith('Last 4 weeks')")

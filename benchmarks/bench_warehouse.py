@@ -107,7 +107,8 @@ def run(bench_dir: Path, scale: str, seed: int) -> Path:
     raw_bytes = sum(p.stat().st_size for p in raw_dir.iterdir() if p.is_file())
     total = round(sum(step["seconds"] for step in steps.values()), 2)
     print(f"generate+load+build at {scale} scale: {total} s "
-          + ", ".join(f"{name} {step['seconds']} s / {step['peak_rss_mib']} MiB"
+          + ", ".join(f"{name} {step['seconds']} s ({step['cpu_seconds']} s CPU) / "
+                      f"{step['peak_rss_mib']} MiB"
                       for name, step in steps.items()))
     slowest = ", ".join(f"{uid.split('.')[2]} {secs} s"
                         for uid, secs in list(outlook["outlook_per_node_seconds"].items())[:5])

@@ -9,7 +9,6 @@ equal before its timing is reported, so the speed-up compares like with like.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import pandas as pd
 
 from benchmarks.bench_warehouse import ensure_built
 from benchmarks.common import REPO_ROOT, time_calls, write_results
+from warehouse.build import dbt_environment
 
 WAREHOUSE_DIR = REPO_ROOT / "warehouse"
 
@@ -29,8 +29,9 @@ def build_raw_json_views(built_db: Path, bench_dir: Path) -> Path:
     shutil.rmtree(target.parent, ignore_errors=True)
     target.parent.mkdir(parents=True)
     shutil.copyfile(built_db, target)
-    env = {**os.environ, "ACCURX_DUCKDB_PATH": str(target),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    # dbt_environment: what `warehouse build` gives dbt, including where the outlook's
+    # Python models import warehouse.forecast from.
+    env = dbt_environment(ACCURX_DUCKDB_PATH=str(target))
     subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "run", "--project-dir", str(WAREHOUSE_DIR),
          "--profiles-dir", str(WAREHOUSE_DIR), "--target", "duckdb",
@@ -56,7 +57,7 @@ def _cases(org_id: int, as_of: dt.date, week: dt.date, first_week: dt.date, last
     """(question, scope, label, callable) for the queries each tab sends. `unpaid_org_id`:
     the customer for the unpaid drill-down (default `org_id`)."""
     unpaid_org_id = org_id if unpaid_org_id is None else unpaid_org_id
-    from queries import access, churn, customer, entitlements, unpaid, usage
+    from queries import access, churn, customer, entitlements, outlook, unpaid, usage
 
     sunday = week + dt.timedelta(days=6)
     return [
@@ -77,6 +78,24 @@ def _cases(org_id: int, as_of: dt.date, week: dt.date, first_week: dt.date, last
         ("5 churn", "all", "retention_cohorts", lambda: churn.retention_cohorts(None)),
         ("5 churn", "one org", "entitlement_changes",
          lambda: customer.entitlement_changes(org_id)),
+        # The outlook (issue 9): the Outlook tab's queries (queries/outlook.py) for every
+        # feature and for one, and the customer page's outlook (queries/customer.py).
+        ("6 outlook", "all", "risk_ranking", lambda: outlook.risk_ranking(None, None)),
+        ("6 outlook", "all", "risk_ranking SMS high",
+         lambda: outlook.risk_ranking("SMS", "high")),
+        ("6 outlook", "all", "feature_forecast", lambda: outlook.feature_forecast(None)),
+        ("6 outlook", "all", "feature_forecast SMS", lambda: outlook.feature_forecast("SMS")),
+        ("6 outlook", "all", "feature_actuals", lambda: outlook.feature_actuals(None)),
+        ("6 outlook", "all", "feature_actuals SMS", lambda: outlook.feature_actuals("SMS")),
+        ("6 outlook", "all", "feature_accuracy", lambda: outlook.feature_accuracy(None)),
+        ("6 outlook", "all", "feature_accuracy SMS", lambda: outlook.feature_accuracy("SMS")),
+        ("6 outlook", "all", "risk_backtest", lambda: outlook.risk_backtest()),
+        ("6 outlook", "one org", "risk_by_feature", lambda: customer.risk_by_feature(org_id)),
+        ("6 outlook", "one org", "forecast_by_feature",
+         lambda: customer.forecast_by_feature(org_id)),
+        ("6 outlook", "one org", "forecast_actuals", lambda: customer.forecast_actuals(org_id)),
+        ("6 outlook", "one org", "forecast_accuracy",
+         lambda: customer.forecast_accuracy(org_id)),
     ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -75,17 +76,22 @@ class PeakRss:
 
 
 def run_measured(args: list[str], env: dict | None = None) -> dict:
-    """Run a command; return wall seconds and peak RSS (MiB) of its process tree."""
+    """Run a command; return wall seconds, CPU seconds (user + system of the command and
+    every descendant it waited for) and peak RSS (MiB) of its process tree."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(args, cwd=REPO_ROOT, env={**os.environ, **(env or {})},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     with PeakRss(proc.pid) as peak:
         output, _ = proc.communicate()
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         sys.stderr.write(output[-4000:])
         raise SystemExit(f"{' '.join(args)} failed with exit code {proc.returncode}")
-    return {"seconds": round(seconds, 2), "peak_rss_mib": round(peak.peak_bytes / 2**20, 1)}
+    return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
+            "peak_rss_mib": round(peak.peak_bytes / 2**20, 1)}
 
 
 def time_calls(fn, repeat: int) -> dict:

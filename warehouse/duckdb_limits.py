@@ -4,7 +4,8 @@ The module's rule: every DuckDB connection that loads or builds the warehouse ru
 `memory_limit` and `threads` from the environment, spilling to a folder beside its stage
 file, so a large warehouse is built in bounded memory instead of DuckDB's default (80% of
 the machine's RAM, every core). dbt-duckdb gets the same values through `profiles.yml`
-(`settings:`, keyed by the same variables with the same defaults).
+(`settings:` and, for the spill folder, `config_options:`, keyed by the same variables
+with the same defaults).
 
 - ACCURX_DUCKDB_MEMORY_LIMIT: DuckDB's `memory_limit` (default 2GB), e.g. '1GB', '500MB'.
 - ACCURX_DUCKDB_THREADS: DuckDB's `threads` (default 2), a whole number >= 1.

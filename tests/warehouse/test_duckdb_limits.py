@@ -123,3 +123,38 @@ def test_build_runs_dbt_under_the_configured_limits(tmp_path: Path, probe_projec
     # Relative to the stage folder, where dbt runs: the spill folder sits beside the stage.
     assert temp == "accurx.duckdb.tmp"
     assert not (live.parent / ".build" / "accurx.duckdb.tmp").exists()
+
+
+def test_build_survives_a_model_that_spills(tmp_path: Path, probe_project: Path):
+    """A model that spills to disk under the memory limit, then more models (each on a new
+    dbt-duckdb cursor). dbt-duckdb SETs its `settings` on every new cursor and DuckDB
+    refuses to SET temp_directory once it has been used, so a spill used to fail the
+    rest of the build ("Cannot switch temporary directory"): every large-scale build."""
+    models = probe_project / "models"
+    (models / "spills.sql").write_text(
+        "{{ config(materialized='table') }}\n"
+        "select s, count(*) as n from (select md5(range::varchar) as s from range(2000000)) "
+        "group by s\n"
+    )
+    (models / "after_spill.sql").write_text(
+        "{{ config(materialized='table') }}\nselect count(*) as groups from {{ ref('spills') }}\n"
+    )
+    live = tmp_path / "live" / "accurx.duckdb"
+    live.parent.mkdir()
+    with duckdb.connect(str(live)) as con:
+        ensure_raw_tables(con)
+    env = {
+        **os.environ, MEMORY_LIMIT_VAR: "40MB", THREADS_VAR: "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1",
+    }  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "warehouse", "build", "--db", str(live),
+         "--project-dir", str(probe_project)],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    with duckdb.connect(str(live), read_only=True) as con:
+        ((groups,),) = con.sql('select groups from "03_MODEL".after_spill').fetchall()
+        ((temp,),) = con.sql('select temp_directory from "03_MODEL".settings_probe').fetchall()
+    assert groups == 2_000_000  # md5 of distinct numbers: all distinct
+    assert temp == "accurx.duckdb.tmp"

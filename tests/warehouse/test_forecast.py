@@ -32,6 +32,7 @@ from warehouse.forecast import (
     NAIVE_NAME,
     backtest_origins,
     conformal_half_width,
+    memoise_normal_quantiles,
     usage_forecast_backtest,
     usage_forecast_weekly,
     working_day_share,
@@ -107,6 +108,48 @@ def test_backtest_fits_only_on_weeks_before_each_origin(organisation_id):
         np.testing.assert_allclose(again_rows["forecast"], rows["forecast"])
         for column in ("lower_80", "upper_80", "lower_95", "upper_95"):
             np.testing.assert_allclose(again_rows[column], rows[column])
+
+
+def test_memoised_normal_quantiles_give_statsforecasts_own_bounds(monkeypatch):
+    """With statsforecast's per-series quantiles memoised (a large build's back-test spends
+    a minute rebuilding the same two normal quantiles), the back-test is identical to the
+    one statsforecast computes unaided, the original quantile function runs once per set
+    of levels instead of once per series, and other distributions still reach it."""
+    import statsforecast.utils as sf_utils
+
+    original = getattr(sf_utils._quantiles, "original", sf_utils._quantiles)
+    calls = []
+
+    def counted(level, distribution="normal", dist_params=None):
+        calls.append(distribution)
+        return original(level, distribution, dist_params)
+
+    series = pd.concat(
+        [weekly_series(noisy_counts(30, mean, seed=mean), organisation_id=org)
+         for org, mean in [(1, 40), (2, 400), (3, 9)]]
+        + [weekly_series(noisy_counts(30, 900, seed=5), organisation_id=None)]
+    )  # fmt: skip
+    monkeypatch.setattr(sf_utils, "_quantiles", counted)
+    monkeypatch.setattr("warehouse.forecast.memoise_normal_quantiles", lambda: None)
+    unaided = usage_forecast_backtest(series, NO_HOLIDAYS)
+    fits = len(calls)
+    assert fits >= 3 * 8  # one per organisation series and origin at least
+
+    calls.clear()
+    memoise_normal_quantiles()
+    assert sf_utils._quantiles is not counted and sf_utils._quantiles.original is counted
+    memoise_normal_quantiles()  # a second install keeps the first
+    assert sf_utils._quantiles.original is counted
+    memoised = usage_forecast_backtest(series, NO_HOLIDAYS)
+    pd.testing.assert_frame_equal(memoised, unaided, check_exact=True)
+    assert memoised["lower_80"].notna().any()
+    assert calls == ["normal"]
+
+    np.testing.assert_array_equal(
+        sf_utils._quantiles(np.array([80.0]), "t", {"df": 5}),
+        original(np.array([80.0]), "t", {"df": 5}),
+    )
+    assert calls == ["normal", "t"]
 
 
 def test_conformal_half_width_is_the_finite_sample_rank():

@@ -113,6 +113,9 @@ MAX_RECHECK_MINUTES = 60
 log = logging.getLogger("accurx.config")
 
 
+SIMPLE_CACHE_MAX_ENTRIES = 20_000
+
+
 class ConfigError(ValueError):
     """A setting has a value the app cannot use; the message names the variable."""
 
@@ -220,7 +223,12 @@ class Settings:
             config["CACHE_OPTIONS"] = {"socket_timeout": self.cache_redis_timeout_seconds,
                                        "socket_connect_timeout": self.cache_redis_timeout_seconds}
         if self.cache_type == "SimpleCache":
-            config["CACHE_THRESHOLD"] = 4000
+            # Over this many entries cachelib drops every third one, oldest first. The
+            # warm-up after a build stores ~4,000 at demo scale (a response per page and
+            # callback, and the query results behind them): at 4,000 it evicted the very
+            # tab views it had just rendered. Room for five times that (~100-200 MB per
+            # worker); at 3,000 customers use Redis (REDIS_URL), shared by the workers.
+            config["CACHE_THRESHOLD"] = SIMPLE_CACHE_MAX_ENTRIES
         return config
 
     def describe(self) -> dict[str, Any]:

@@ -3,7 +3,8 @@ real browser sent (captured by bench_dashboard.py).
 
 Each user loops: pick a page, send its callbacks one after another, think 2 s. Bounded
 in time (DURATION_S per run) and in count; only loopback traffic. Runs: 10 and 50 users,
-cold (fresh server) and warm (same server again), per-process cache and Redis; then 50
+cold (fresh server), warm (same server again, 30 s later) and after warm-up (once the
+server's warm-up after start has ended), per-process cache and Redis; then 50
 users with the response cache off (serving/response_cache.py: what it contributes), and
 50 users who each open the customer pages of any of the warehouse's customers (the
 captured customer's id replaced by a random one per page load), so most customer
@@ -117,6 +118,22 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _wait_for_warm_up(base_url: str, quiet_s: float = 10.0, limit_s: float = 300.0) -> None:
+    """Until the server's warm-up has ended: at least one `warm_up` outcome in its log and
+    no new one for `quiet_s` (each worker with a per-process cache warms its own copy).
+    "cold" and "warm" overlap the warm-up; this phase measures the state it leaves."""
+    log_path = _fixtures.ARTIFACTS / f"gunicorn-{base_url.rsplit(':', 1)[1]}.log"
+    deadline = time.monotonic() + limit_s
+    seen, changed = 0, time.monotonic()
+    while time.monotonic() < deadline:
+        ended = log_path.read_text().count('"event": "warm_up"')
+        if ended != seen:
+            seen, changed = ended, time.monotonic()
+        elif seen and time.monotonic() - changed >= quiet_s:
+            return
+        time.sleep(1)
+
+
 def run(bench_dir: Path, scale: str, seed: int) -> Path:
     db_path = ensure_built(bench_dir, scale, seed)
     capture = bench_dir / CAPTURE_FILE
@@ -147,11 +164,13 @@ def run(bench_dir: Path, scale: str, seed: int) -> Path:
                     subprocess.run(["redis-cli", "-p", str(redis_port), "flushall"],
                                    stdout=subprocess.DEVNULL, check=False)
                 with _fixtures.serve_app(db_path, env=env, workers=WORKERS) as base_url:
-                    for phase in ("cold", "warm"):
+                    for phase in ("cold", "warm", "after warm-up"):
+                        if phase == "after warm-up":
+                            _wait_for_warm_up(base_url)
                         row = {"cache": cache_name, "phase": phase,
                                **_run_users(base_url, pages, users, scenario_customers)}
                         results.append(row)
-                        print(f"{cache_name:34} {phase:4} {users:3} users: {row['rps']:6} req/s "
+                        print(f"{cache_name:34} {phase:13} {users:3} users: {row['rps']:6} req/s "
                               f"p50 {row['p50_ms']} p95 {row['p95_ms']} p99 {row['p99_ms']} ms, "
                               f"{row['errors']} errors of {row['requests']}")
     finally:

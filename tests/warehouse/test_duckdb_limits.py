@@ -98,13 +98,15 @@ def probe_project(tmp_path: Path) -> Path:
     return project
 
 
-def test_build_runs_dbt_under_the_configured_limits(tmp_path: Path, probe_project: Path):
+def build_probe(tmp_path: Path, probe_project: Path, memory_limit: str) -> Path:
+    """`warehouse build` of the probe project into a new live file, under `memory_limit`
+    and one thread; returns the live file (fails the test if the build fails)."""
     live = tmp_path / "live" / "accurx.duckdb"
     live.parent.mkdir()
     with duckdb.connect(str(live)) as con:
         ensure_raw_tables(con)
     env = {
-        **os.environ, MEMORY_LIMIT_VAR: "900MB", THREADS_VAR: "1",
+        **os.environ, MEMORY_LIMIT_VAR: memory_limit, THREADS_VAR: "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1",
     }  # fmt: skip
     result = subprocess.run(
@@ -113,6 +115,11 @@ def test_build_runs_dbt_under_the_configured_limits(tmp_path: Path, probe_projec
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return live
+
+
+def test_build_runs_dbt_under_the_configured_limits(tmp_path: Path, probe_project: Path):
+    live = build_probe(tmp_path, probe_project, memory_limit="900MB")
     with duckdb.connect(str(live), read_only=True) as con:
         memory, threads, temp = con.sql(
             'select memory_limit, threads, temp_directory from "03_MODEL".settings_probe'
@@ -139,20 +146,7 @@ def test_build_survives_a_model_that_spills(tmp_path: Path, probe_project: Path)
     (models / "after_spill.sql").write_text(
         "{{ config(materialized='table') }}\nselect count(*) as groups from {{ ref('spills') }}\n"
     )
-    live = tmp_path / "live" / "accurx.duckdb"
-    live.parent.mkdir()
-    with duckdb.connect(str(live)) as con:
-        ensure_raw_tables(con)
-    env = {
-        **os.environ, MEMORY_LIMIT_VAR: "40MB", THREADS_VAR: "1",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1",
-    }  # fmt: skip
-    result = subprocess.run(
-        [sys.executable, "-m", "warehouse", "build", "--db", str(live),
-         "--project-dir", str(probe_project)],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    live = build_probe(tmp_path, probe_project, memory_limit="40MB")
     with duckdb.connect(str(live), read_only=True) as con:
         ((groups,),) = con.sql('select groups from "03_MODEL".after_spill').fetchall()
         ((temp,),) = con.sql('select temp_directory from "03_MODEL".settings_probe').fetchall()

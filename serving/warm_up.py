@@ -9,8 +9,12 @@ response cache (serving/response_cache.py) holds exactly what the first person i
 meeting asks for.
 
 Bounded: it stops after ACCURX_WARM_UP_SECONDS (config.py; 0 turns it off) and sends
-one request at a time, so a user's request waits at most for one of its queries. It
-never blocks anything: the build swap is a file replace the warmer does not touch, and
+one request at a time. It gives way to the people using the site, who would otherwise
+compete with it for the CPU (a cold server's users waited seconds while every worker
+warmed): before each of its requests it waits until this process has served no request
+of anyone else's for QUIET_SECONDS (a WSGI counter of requests in flight, `Traffic`), and
+its thread runs at the lowest CPU priority (nice 19, Linux threads have their own), so
+the other workers' users come first too. It never blocks anything: the build swap is a file replace the warmer does not touch, and
 a user asking for a page being warmed waits for that render through the response
 cache's single flight instead of rendering it twice. With a cache shared by the
 workers (Redis) one worker warms a build: the others find its marker
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -35,6 +40,7 @@ from urllib.parse import urlsplit
 
 import dash
 import flask
+import flask.testing
 
 from queries.errors import WarehouseError
 from queries.runner import EXTENSION_KEY
@@ -47,6 +53,10 @@ MARKER_PREFIX = "warm-up:"
 ENVIRON_KEY = "accurx.warm_up"
 _TOKEN = object()
 _FILE_PATHS = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
+# How long this process must have served nobody else before the warmer sends a request,
+# and how often it looks again while people are being served.
+QUIET_SECONDS = 0.25
+_POLL_SECONDS = 0.05
 
 
 def is_warm_up_request() -> bool:
@@ -54,14 +64,53 @@ def is_warm_up_request() -> bool:
     return flask.has_request_context() and flask.request.environ.get(ENVIRON_KEY) is _TOKEN
 
 
+class Traffic:
+    """WSGI middleware counting the requests in flight that are not the warmer's own, and
+    when the last of them ended (`quiet_for`)."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+        self._lock = threading.Lock()
+        self.in_flight = 0
+        self._last_end = float("-inf")
+
+    def __call__(self, environ, start_response):
+        if environ.get(ENVIRON_KEY) is _TOKEN:
+            return self.wsgi_app(environ, start_response)
+        with self._lock:
+            self.in_flight += 1
+        try:
+            return self.wsgi_app(environ, start_response)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+                self._last_end = time.monotonic()
+
+    def quiet_for(self) -> float:
+        """Seconds since the last request ended; 0 while one is in flight."""
+        with self._lock:
+            return 0.0 if self.in_flight else time.monotonic() - self._last_end
+
+
+def _lowest_cpu_priority() -> None:
+    """Lower the calling thread's CPU priority to nice 19 (allowed without privileges);
+    where threads cannot be reniced (not Linux), the warmer still gives way in-process."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):
+        pass
+
+
 class Warmer:
     """Warms `app` once per build identity (see the module docstring). `pages()` lists
     the URLs to open (path with optional query string), called inside an app context."""
 
-    def __init__(self, app: dash.Dash, pages: Callable[[], list[str]], budget_seconds: float):
+    def __init__(self, app: dash.Dash, pages: Callable[[], list[str]], budget_seconds: float,
+                 traffic: Traffic | None = None):
         self.app = app
         self.pages = pages
         self.budget_seconds = budget_seconds
+        self.traffic = traffic
         self._lock = threading.Lock()
         self._warmed: str | None = None  # the last build this process started warming
         self.thread: threading.Thread | None = None
@@ -99,7 +148,9 @@ class Warmer:
             return self._done(report, time.monotonic())
         started = time.monotonic()
         deadline = started + self.budget_seconds
-        client = self.app.server.test_client()
+        if threading.current_thread() is self.thread:
+            _lowest_cpu_priority()
+        client = _GivingWayClient(self.app.server, self, deadline)
         client.environ_base[ENVIRON_KEY] = _TOKEN
         try:
             with self.app.server.app_context():
@@ -122,11 +173,32 @@ class Warmer:
         report["of_pages"] = len(pages)
         return self._done(report, started)
 
+    def give_way(self, deadline: float) -> None:
+        """Wait (at most until `deadline`) until nobody else has been served for
+        QUIET_SECONDS."""
+        if self.traffic is None:
+            return
+        while (quiet := self.traffic.quiet_for()) < QUIET_SECONDS and time.monotonic() < deadline:
+            time.sleep(max(_POLL_SECONDS, QUIET_SECONDS - quiet) if quiet else _POLL_SECONDS)
+
     def _done(self, report: dict, started: float) -> dict:
         report["seconds"] = round(time.monotonic() - started, 2)
         self.last_report = report
         log.info(json.dumps(report))
         return report
+
+
+class _GivingWayClient(flask.testing.FlaskClient):
+    """The warmer's in-process client: each request first gives way to other people's."""
+
+    def __init__(self, server: flask.Flask, warmer: Warmer, deadline: float):
+        super().__init__(server, server.response_class, use_cookies=True)
+        self._warmer = warmer
+        self._deadline = deadline
+
+    def open(self, *args, **kwargs):
+        self._warmer.give_way(self._deadline)
+        return super().open(*args, **kwargs)
 
 
 def install(app: dash.Dash, pages: Callable[[], list[str]], budget_seconds: float) -> Warmer | None:
@@ -136,7 +208,8 @@ def install(app: dash.Dash, pages: Callable[[], list[str]], budget_seconds: floa
     server = app.server
     if not budget_seconds or server.config["ACCURX_SETTINGS"].cache_type == "NullCache":
         return None
-    warmer = Warmer(app, pages, budget_seconds)
+    server.wsgi_app = traffic = Traffic(server.wsgi_app)
+    warmer = Warmer(app, pages, budget_seconds, traffic)
     server.extensions["accurx_warmer"] = warmer
 
     @server.before_request

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
+import time
 
 import duckdb
 from serving_support import ALLOWED_GROUP, signed_in_user
@@ -161,3 +163,81 @@ def test_with_sign_in_the_warm_up_is_let_through_and_a_client_cannot_pose_as_it(
         assert client.post("/_dash-update-component", data=body, headers=CHROMIUM_HEADERS).status_code == 200
     assert [line["response_cache"] for line in callback_lines(caplog)] == ["hit", "hit"]
     assert calls == []
+
+
+# ---------------------------------------------------------------- giving way to people
+def _blocking_server():
+    """A bare Flask app behind the warmer's traffic counter: `/person` answers once
+    `release` is set, `/warm` records when it was served."""
+    import flask
+
+    server = flask.Flask(__name__)
+    release, served = threading.Event(), []
+
+    @server.get("/person")
+    def person():
+        release.wait(timeout=30)
+        return "done"
+
+    @server.get("/warm")
+    def warm():
+        served.append(time.monotonic())
+        return "warm"
+
+    server.wsgi_app = traffic = warm_up.Traffic(server.wsgi_app)
+    return server, traffic, release, served
+
+
+def test_the_warmer_waits_until_nobody_else_is_being_served():
+    server, traffic, release, served = _blocking_server()
+    warmer = warm_up.Warmer(app=None, pages=list, budget_seconds=60, traffic=traffic)
+    person = threading.Thread(target=lambda: server.test_client().get("/person"))
+    person.start()
+    while traffic.in_flight == 0:
+        time.sleep(0.01)
+    client = warm_up._GivingWayClient(server, warmer, deadline=time.monotonic() + 60)
+    client.environ_base[warm_up.ENVIRON_KEY] = warm_up._TOKEN
+    warming = threading.Thread(target=lambda: client.get("/warm"))
+    warming.start()
+    time.sleep(1.0)
+    assert served == [], "the warmer went ahead while a person's request was in flight"
+    released = time.monotonic()
+    release.set()
+    person.join(timeout=30)
+    warming.join(timeout=30)
+    assert len(served) == 1 and served[0] - released >= warm_up.QUIET_SECONDS
+    assert traffic.in_flight == 0  # its own request was not counted as a person's
+
+
+def test_giving_way_is_bounded_by_the_warm_ups_deadline():
+    server, traffic, release, served = _blocking_server()
+    warmer = warm_up.Warmer(app=None, pages=list, budget_seconds=60, traffic=traffic)
+    person = threading.Thread(target=lambda: server.test_client().get("/person"))
+    person.start()
+    try:
+        while traffic.in_flight == 0:
+            time.sleep(0.01)
+        client = warm_up._GivingWayClient(server, warmer, deadline=time.monotonic() + 0.3)
+        client.environ_base[warm_up.ENVIRON_KEY] = warm_up._TOKEN
+        assert client.get("/warm").text == "warm" and len(served) == 1
+        assert traffic.in_flight == 1  # the person is still being served
+    finally:
+        release.set()
+        person.join(timeout=30)
+
+
+def test_the_warm_up_thread_runs_at_the_lowest_cpu_priority(make_app):
+    _, warmer = warmed(make_app)
+    seen = []
+
+    def pages():
+        seen.append((os.getpriority(os.PRIO_PROCESS, threading.get_native_id()),
+                     os.getpriority(os.PRIO_PROCESS, os.getpid())))
+        return []
+
+    warmer.pages = pages
+    warmer._warmed = None
+    warmer.runner.cache.delete(warm_up.MARKER_PREFIX + warmer.last_report["build"])
+    warmer.notice().join(timeout=60)
+    own = os.getpriority(os.PRIO_PROCESS, os.getpid())
+    assert seen == [(19, own)], "only the warm-up thread is reniced, not the worker"

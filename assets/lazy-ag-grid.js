@@ -33,6 +33,7 @@
     var loading = null;
     var realAgGrid = null;
     var waiting = []; // setState of every stand-in still showing its placeholder
+    var mounted = 0; // stand-ins on the page
 
     function loadBundle() {
         if (!loading) {
@@ -83,6 +84,13 @@
         var setState = state[1];
         var box = React.useRef(null);
         var drawn = state[0].real;
+
+        React.useEffect(function () {
+            mounted += 1;
+            return function () {
+                mounted -= 1;
+            };
+        }, []);
 
         React.useEffect(function () {
             if (realAgGrid) {
@@ -143,9 +151,11 @@
         return loadBundle().then(function () {
             return new Promise(function (resolve) {
                 (function check() {
+                    var grids = document.querySelectorAll(".ag-root-wrapper");
                     var pending = document.querySelectorAll(".lazy-grid-placeholder").length > 0 ||
-                        Array.prototype.some.call(document.querySelectorAll(".data-grid"), function (grid) {
-                            return !grid.querySelector(".ag-row, .ag-overlay-no-rows-wrapper");
+                        grids.length < mounted ||
+                        Array.prototype.some.call(grids, function (grid) {
+                            return !grid.querySelector(".ag-center-cols-container .ag-row, .ag-overlay-no-rows-wrapper");
                         });
                     if (!pending) {
                         resolve(true);

@@ -10,7 +10,7 @@
 - `view(sql)`: rows of the demo warehouse read directly (expected values).
 - `page`: a fresh context (downloads allowed, 1400x900, base_url=app_url) and page.
 - `screenshot` fixture: `screenshot(page, name)` saves tests/artifacts/<name>.png (git-ignored).
-- `show_grid` fixture: `show_grid(page, "#usage-body")` scrolls the first grid in that
+- `show_grid` fixture (the function `scroll_to_grid`): `show_grid(page, "#usage-body")` scrolls the first grid in that
   element into view, as a reader does, and waits for its first row (a grid below the
   first view is drawn when scrolled near: assets/lazy-ag-grid.js).
 
@@ -174,7 +174,7 @@ def screenshot():
     return _save_screenshot
 
 
-def _show_grid(page, within: str = "body"):
+def scroll_to_grid(page, within: str = "body"):
     """Scroll the first grid (or its placeholder) in `within` into view, as a reader
     does, and wait for the grid's first row; returns the grid's locator."""
     scope = page.locator(within)
@@ -190,4 +190,4 @@ def _show_grid(page, within: str = "body"):
 def show_grid():
     """show_grid(page, within="body") -> the first grid in `within`, scrolled into view
     and drawn (grids below the first view load when scrolled near)."""
-    return _show_grid
+    return scroll_to_grid

@@ -84,8 +84,14 @@ def show_customer_outlook(organisation_id_text):
         organisation_id, str(found.iloc[0]["organisation_name"]), risk, forecast, actuals, accuracy))
 
 
+# Grids below the fold are drawn when scrolled near (assets/lazy-ag-grid.js): draw them
+# all before opening the print dialog, so that the PDF shows every table.
 clientside_callback(
-    "function (clicks) { if (clicks) { window.print(); } }",
+    """function (clicks) {
+        if (!clicks) { return; }
+        var grids = window.accurxLazyGrids;
+        (grids ? grids.whenDrawn(10000) : Promise.resolve(true)).then(function () { window.print(); });
+    }""",
     Input(ids.CUSTOMER_PRINT, "n_clicks"),
     prevent_initial_call=True,
 )

@@ -1,4 +1,4 @@
-"""dash-ag-grid's script is loaded by the first page that shows a grid, not by every page.
+"""dash-ag-grid's script is loaded when a grid is about to be seen, not by every page.
 
 Dash writes the scripts of every imported component library into every page, and
 dash-ag-grid's main bundle is the largest after plotly (1.3 MB, about 340 KB
@@ -7,8 +7,10 @@ paid for it before their first chart. `defer_ag_grid` marks that bundle `dynamic
 the library's own resource list (the `_js_dist` entries every Dash component library
 declares; Dash still registers and serves a dynamic file, it only leaves it out of the
 page) and puts its fingerprinted address in a `<meta>` tag. `assets/lazy-ag-grid.js`
-stands in for `dash_ag_grid.AgGrid` until then: the first grid rendered loads the
-bundle once and is drawn by the real component with the same props; the bundle's own
+stands in for `dash_ag_grid.AgGrid` until then: a placeholder of the grid's size, which
+loads the bundle once when it comes within 300 px of the view (a grid in the first view
+at once, one further down when scrolled near; printing and a CSV export at once), after
+which every grid is drawn by the real component with the same props; the bundle's own
 grid modules stay in their `async` chunk, as before.
 """
 

@@ -10,6 +10,9 @@
 - `view(sql)`: rows of the demo warehouse read directly (expected values).
 - `page`: a fresh context (downloads allowed, 1400x900, base_url=app_url) and page.
 - `screenshot` fixture: `screenshot(page, name)` saves tests/artifacts/<name>.png (git-ignored).
+- `show_grid` fixture (the function `scroll_to_grid`): `show_grid(page, "#usage-body")` scrolls the first grid in that
+  element into view, as a reader does, and waits for its first row (a grid below the
+  first view is drawn when scrolled near: assets/lazy-ag-grid.js).
 
 Every test in this folder is marked `browser` automatically.
 """
@@ -169,3 +172,22 @@ def _save_screenshot(page, name: str, full_page: bool = True) -> Path:
 def screenshot():
     """screenshot(page, name) saves tests/artifacts/<name>.png and returns its path."""
     return _save_screenshot
+
+
+def scroll_to_grid(page, within: str = "body"):
+    """Scroll the first grid (or its placeholder) in `within` into view, as a reader
+    does, and wait for the grid's first row; returns the grid's locator."""
+    scope = page.locator(within)
+    box = scope.locator(".data-grid, .lazy-grid-placeholder").first
+    box.wait_for(state="attached")
+    box.scroll_into_view_if_needed()
+    grid = scope.locator(".data-grid").first
+    grid.locator(".ag-row").first.wait_for()
+    return grid
+
+
+@pytest.fixture
+def show_grid():
+    """show_grid(page, within="body") -> the first grid in `within`, scrolled into view
+    and drawn (grids below the first view load when scrolled near)."""
+    return scroll_to_grid

@@ -23,13 +23,13 @@ def heatmap_labels(page) -> list[str]:
         ".filter(t => t.type === 'heatmap').flatMap(t => t.y)")
 
 
-def test_churn_loads_with_real_numbers_and_a_drawn_heatmap(page, screenshot, demo_warehouse):
+def test_churn_loads_with_real_numbers_and_a_drawn_heatmap(page, screenshot, demo_warehouse, show_grid):
     manifest = demo_warehouse.manifest
     page.goto("/?tab=churn")
     # Some months have no change of a kind: their bars are drawn with zero height.
     page.wait_for_selector("#churn-monthly .bars .point path >> visible=true")
     page.wait_for_selector("#churn-retention .hm image")
-    page.wait_for_selector("#churn-cancellations-body .ag-row")
+    show_grid(page, "#churn-cancellations-body")
     summary = page.locator("#churn-summary").inner_text()
     assert f"Confirmed cancellations\n{manifest['cancellations_by_confirmation']['confirmed']}" in summary
     assert f"Provisional cancellations\n{manifest['cancellations_by_confirmation']['provisional']}" in summary
@@ -48,10 +48,10 @@ def test_churn_loads_with_real_numbers_and_a_drawn_heatmap(page, screenshot, dem
     assert sum(r[status] == "Provisional" for r in rows[1:]) == manifest["cancellations_by_confirmation"]["provisional"]
 
 
-def test_shared_url_restores_feature_and_cohort_view(page, screenshot, demo_warehouse):
+def test_shared_url_restores_feature_and_cohort_view(page, screenshot, demo_warehouse, show_grid):
     page.goto("/?tab=churn&feature=Video&cohorts=new")
     page.wait_for_selector("#churn-retention .hm image")
-    page.wait_for_selector("#churn-dormant-body .ag-row")
+    show_grid(page, "#churn-dormant-body")
     labels = heatmap_labels(page)
     assert labels and not any(label.endswith("on before data") for label in labels)
     assert "Only cohorts that started in the data" in page.locator(".controls").inner_text()

@@ -26,9 +26,9 @@ PLANT = """async ([formulas]) => {
 }"""
 
 
-def test_a_formula_in_a_grid_is_exported_as_text(page):
+def test_a_formula_in_a_grid_is_exported_as_text(page, show_grid):
     page.goto("/?tab=churn")
-    page.wait_for_selector("#churn-cancellations-body .ag-row")
+    show_grid(page, "#churn-cancellations-body")
     header = page.evaluate(PLANT, [FORMULAS])
     with page.expect_download() as info:
         page.locator("#churn-cancellations-body").get_by_role("button", name="Download CSV").click()

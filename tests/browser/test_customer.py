@@ -57,16 +57,15 @@ def test_period_is_in_the_url_and_restored(page, customer):
     assert page.locator("input[type=radio]:checked").evaluate("e => e.value") == "13"
 
 
-def test_access_drilldown_links_to_the_customer_page(page, screenshot):
+def test_access_drilldown_links_to_the_customer_page(page, screenshot, show_grid):
     page.goto("/?tab=access&pick=SMS%7CSMS+Lite")
-    link = page.locator(".customer-link").first
-    link.wait_for()
+    link = show_grid(page).locator(".customer-link").first
     name = link.inner_text()
     link.click()
     page.wait_for_url(re.compile(r"/customer/\d+$"))
     page.locator("h1", has_text=name).wait_for()
     page.go_back()
-    page.locator(".customer-link").first.wait_for()
+    show_grid(page).locator(".customer-link").first.wait_for()
 
 
 def test_customer_page_prints_without_navigation(page, customer, screenshot, artifacts):

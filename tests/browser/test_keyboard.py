@@ -184,7 +184,9 @@ def test_cards_and_both_exports_work_with_the_keyboard(page):
     assert_visible_focus(page)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"pick=SMS%7CSMS\+Lite"))
-    page.locator(".ag-row").first.wait_for()
+    # The customer list is below the fold: its grid is drawn when the keyboard's focus
+    # brings its Download CSV button into view (assets/lazy-ag-grid.js).
+    page.locator(".data-grid, .lazy-grid-placeholder").first.wait_for(state="attached")
     page.locator(".js-plotly-plot .gtitle", has_text="SMS · SMS Lite").wait_for()
 
     png = page.get_by_role("button", name="Download plot as a PNG")
@@ -199,6 +201,7 @@ def test_cards_and_both_exports_work_with_the_keyboard(page):
     with page.expect_download() as download:
         page.keyboard.press("Enter")
     assert download.value.suggested_filename.endswith(".csv")
+    page.locator(".data-grid .ag-row").first.wait_for()  # the focus brought the grid near: drawn
 
 
 def test_the_customer_page_controls_work_with_the_keyboard(page, view):

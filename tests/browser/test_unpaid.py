@@ -18,12 +18,12 @@ def read_csv(download) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
 
-def test_unpaid_usage_loads_and_drills_into_a_customer(page, screenshot, demo_warehouse):
+def test_unpaid_usage_loads_and_drills_into_a_customer(page, screenshot, demo_warehouse, show_grid):
     total = sum(demo_warehouse.manifest["unpaid_events_by_reason"].values())
     page.goto("/?tab=unpaid&period=all")
     page.wait_for_selector("#unpaid-weekly .bars .point path", state="attached")
     page.wait_for_selector("#unpaid-by-reason .bars .point path", state="attached")
-    page.wait_for_selector("#unpaid-customers-body .ag-row")
+    show_grid(page, "#unpaid-customers-body")
     assert f"{total:,}" in page.locator("#unpaid-summary").inner_text()
     assert "Unexplained" in page.locator("#unpaid-reason-notes").inner_text()
     screenshot(page, "unpaid_overview")
@@ -34,7 +34,7 @@ def test_unpaid_usage_loads_and_drills_into_a_customer(page, screenshot, demo_wa
     count = int(first.locator("[col-id='unpaid_events']").text_content().replace(",", ""))
     first.locator("[col-id='organisation_name']").click()
     page.wait_for_url(re.compile(r"customer=\d+"))
-    page.wait_for_selector("#unpaid-events-body .ag-row")
+    show_grid(page, "#unpaid-events-body")
     assert name in page.locator("#unpaid-events-title").inner_text()
     assert f"{count:,} rows" in page.locator("#unpaid-events-body").inner_text()
     page.locator("#unpaid-events-body .ag-row").first.scroll_into_view_if_needed()
@@ -53,7 +53,7 @@ def test_unpaid_usage_loads_and_drills_into_a_customer(page, screenshot, demo_wa
     shared = page.url
     again = page.context.new_page()
     again.goto(shared)
-    again.wait_for_selector("#unpaid-events-body .ag-row")
+    show_grid(again, "#unpaid-events-body")
     assert name in again.locator("#unpaid-events-title").inner_text()
 
     page.locator("#unpaid-events-close").click()
@@ -61,10 +61,10 @@ def test_unpaid_usage_loads_and_drills_into_a_customer(page, screenshot, demo_wa
     assert "Click a customer" in page.locator("#unpaid-events-body").inner_text()
 
 
-def test_reason_filter_and_its_csv(page, demo_warehouse):
+def test_reason_filter_and_its_csv(page, demo_warehouse, show_grid):
     staff = demo_warehouse.manifest["unpaid_events_by_reason"]["accurx_staff"]
     page.goto("/?tab=unpaid&period=all&reason=accurx_staff")
-    page.wait_for_selector("#unpaid-customers-body .ag-row")
+    show_grid(page, "#unpaid-customers-body")
     assert f"{staff:,}" in page.locator("#unpaid-summary").inner_text()
     with page.expect_download() as info:
         page.locator("#unpaid-customers-body").get_by_role("button", name="Download CSV").click()

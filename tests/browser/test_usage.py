@@ -26,14 +26,14 @@ def chart_customer_ids(page) -> list[int]:
         "() => document.querySelector('#usage-chart .js-plotly-plot').data[0].customdata.map(c => c[0])")
 
 
-def open_leaderboard(page, query: str):
+def open_leaderboard(page, query: str, show_grid):
     page.goto("/" + query)
     page.wait_for_selector(BARS)
-    page.wait_for_selector("#usage-body .ag-row")
+    show_grid(page, "#usage-body")  # below the chart: scroll to it
 
 
-def test_leaderboard_loads_with_real_numbers_and_exports_the_rows_shown(page, screenshot):
-    open_leaderboard(page, "?tab=usage&period=all")
+def test_leaderboard_loads_with_real_numbers_and_exports_the_rows_shown(page, screenshot, show_grid):
+    open_leaderboard(page, "?tab=usage&period=all", show_grid)
     summary = page.locator("#usage-summary").inner_text()
     assert re.search(r"\d+ customer-feature pairs were paid for", summary)
     assert "never used it in the period" in summary  # the demo plants customers who never use
@@ -51,9 +51,9 @@ def test_leaderboard_loads_with_real_numbers_and_exports_the_rows_shown(page, sc
     assert rows[1][rows[0].index("Never used")] == "yes"
 
 
-def test_bar_click_opens_the_customer_and_back_restores_the_leaderboard(page, screenshot):
+def test_bar_click_opens_the_customer_and_back_restores_the_leaderboard(page, screenshot, show_grid):
     query = "?tab=usage&feature=SMS&metric=events-per-day&order=most&period=last-quarter&top=10"
-    open_leaderboard(page, query)
+    open_leaderboard(page, query, show_grid)
     url = page.url
     second = chart_customer_ids(page)[1]
     page.locator(BARS).nth(1).click(force=True)  # the hit area of rank 2
@@ -67,16 +67,16 @@ def test_bar_click_opens_the_customer_and_back_restores_the_leaderboard(page, sc
     assert chart_customer_ids(page)[1] == second
 
 
-def test_grid_row_click_opens_the_customer(page):
-    open_leaderboard(page, "?tab=usage&period=all&order=most")
+def test_grid_row_click_opens_the_customer(page, show_grid):
+    open_leaderboard(page, "?tab=usage&period=all&order=most", show_grid)
     first = chart_customer_ids(page)[0]
     page.locator("#usage-body .ag-row[row-index='0'] [col-id='region']").click()
     page.wait_for_url(f"**/customer/{first}")
 
 
-def test_shared_url_restores_the_view_and_presets_write_the_url(page, screenshot):
+def test_shared_url_restores_the_view_and_presets_write_the_url(page, screenshot, show_grid):
     query = "?tab=usage&feature=Video&metric=adoption&order=most&period=last-quarter&top=10"
-    open_leaderboard(page, query)
+    open_leaderboard(page, query, show_grid)
     assert "The 10 highest by adoption · Video" in page.locator("#usage-chart").inner_text()
     assert "10 rows" in page.locator("#usage-body").inner_text()
     controls = page.locator(".controls").inner_text()
@@ -117,8 +117,8 @@ def test_missing_warehouse_is_explained_on_the_tab_and_the_nav_still_works(new_p
         assert "has not been built yet" in page.locator("#churn-summary").inner_text()
 
 
-def test_dates_picked_in_the_calendar_become_the_period(page):
-    open_leaderboard(page, "?tab=usage")
+def test_dates_picked_in_the_calendar_become_the_period(page, show_grid):
+    open_leaderboard(page, "?tab=usage", show_grid)
     page.locator("input.dash-datepicker-start-date").click()
     calendar = page.locator(".dash-datepicker-calendar-wrapper")
     calendar.locator("td", has_text="12").first.click()

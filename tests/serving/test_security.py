@@ -136,7 +136,7 @@ def test_dash_runs_under_the_policy_in_chromium(demo_warehouse, busy_customer, a
             page.screenshot(path=str(artifacts_dir / "csp_customer_page.png"))
             # dash-ag-grid's valueFormatter function strings ran (no eval needed): "5 Oct 2026"
             page.goto("/?tab=unpaid&period=all")
-            page.wait_for_selector("#unpaid-customers-body .ag-row")
+            browser_fixtures.scroll_to_grid(page, "#unpaid-customers-body")  # drawn when scrolled near
             last = page.locator("#unpaid-customers-body .ag-row[row-index='0'] [col-id='last_date']")
             formatted = last.text_content()
             clientside = page.evaluate(

@@ -6,6 +6,10 @@ benchmark's demo warehouse:
   compressed) and time from navigation to the first chart drawn, with an empty HTTP
   cache and again with the cache that first load left (a returning user), once the
   server has finished warming its response cache after start (serving/warm_up.py);
+- settled: when the last response arrived or the last long main-thread task (a chart
+  drawn, a grid built) ended, whichever is later, after the first chart;
+- the Churn tab opened by its link from the Access tab (as in a meeting): first chart
+  and settled, from the click;
 - every Dash callback request the page sent, captured and replayed with `requests`:
   median time per tab on a fresh server (cold: nothing cached) and again (cached).
 
@@ -59,6 +63,19 @@ def _first_customer(db_path: Path) -> int:
 
 
 VIEWPORT = {"width": 1440, "height": 900}
+# Long main-thread tasks, recorded from the document's start (the Long Tasks API keeps
+# none for an observer registered later).
+LONG_TASKS = """
+window.__benchLongTasks = [];
+new PerformanceObserver(list => list.getEntries().forEach(entry =>
+    window.__benchLongTasks.push(entry.startTime + entry.duration))).observe({type: "longtask"});
+"""
+# ms (page clock) when the page settled: its last response or last long task, whichever later.
+SETTLED = """(since) => Math.max(since,
+    ...performance.getEntriesByType("resource").map(entry => entry.responseEnd),
+    ...window.__benchLongTasks) - since"""
+# Tabs also opened by their link from the Access tab: link text, the tab's first chart.
+CLICKS = {"churn": ("Churn", "#churn-monthly .main-svg")}
 
 
 def _load(page, url: str, label: str) -> dict:
@@ -85,9 +102,30 @@ def _load(page, url: str, label: str) -> dict:
     first_chart_ms = (time.perf_counter() - started) * 1000
     page.wait_for_load_state("networkidle", timeout=90_000)
     page.remove_listener("requestfinished", on_finished)
-    return {"first_chart_ms": round(first_chart_ms), "requests": len(sizes),
+    return {"first_chart_ms": round(first_chart_ms), "settled_ms": round(page.evaluate(SETTLED, 0)),
+            "requests": len(sizes),
             "requests_over_network": sum(size > 0 for size in sizes),
             "transfer_kib": round(sum(sizes) / 1024)}
+
+
+def _click(page, base_url: str, link: str, first_chart: str, label: str) -> dict:
+    """From the Access tab, loaded and settled in `page`: ms from a click on the nav link
+    `link` to the tab's first chart (`first_chart` visible) and to settled."""
+    page.goto(base_url + TABS["access"])
+    page.locator(FIRST_CONTENT).first.wait_for(state="visible", timeout=90_000)
+    page.wait_for_load_state("networkidle", timeout=90_000)
+    clicked = page.evaluate("performance.now()")
+    started = time.perf_counter()
+    page.get_by_role("link", name=link, exact=True).click()
+    try:
+        page.locator(first_chart).first.wait_for(state="visible", timeout=90_000)
+    except Exception:
+        page.screenshot(path=str(REPO_ROOT / ".tmp" / f"bench-{label}-click-timeout.png"))
+        raise
+    first_chart_ms = (time.perf_counter() - started) * 1000
+    page.wait_for_load_state("networkidle", timeout=90_000)
+    page.wait_for_timeout(1000)  # networkidle can come before the last chart is drawn
+    return {"first_chart_ms": round(first_chart_ms), "settled_ms": round(page.evaluate(SETTLED, clicked))}
 
 
 def first_loads(base_url: str, paths: dict[str, str], log_path: Path) -> tuple[dict, dict]:
@@ -102,6 +140,7 @@ def first_loads(base_url: str, paths: dict[str, str], log_path: Path) -> tuple[d
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         for tab, path in paths.items():
             context = browser.new_context(viewport=VIEWPORT)
+            context.add_init_script(LONG_TASKS)
             log_offset = log_path.stat().st_size
             page = context.new_page()
             results[tab] = _load(page, base_url + path, tab)
@@ -109,6 +148,8 @@ def first_loads(base_url: str, paths: dict[str, str], log_path: Path) -> tuple[d
             callbacks[tab] = _callback_lines(log_path, log_offset)
             page.close()
             results[tab]["warm_browser_cache"] = _load(context.new_page(), base_url + path, tab)
+            if tab in CLICKS:  # warm browser cache, as after the Access tab's first load
+                results[tab]["click_from_access"] = _click(context.new_page(), base_url, *CLICKS[tab], tab)
             context.close()
         browser.close()
     return results, callbacks
@@ -183,13 +224,18 @@ def run(bench_dir: Path, scale: str, seed: int) -> Path:
     print(f"warm-up after start: {warm_up}")
     for tab in paths:
         again = cold_loads[tab]["warm_browser_cache"]
+        click = cold_loads[tab].get("click_from_access")
+        clicked = (f"; from the Access tab's link: first chart {click['first_chart_ms']} ms, settled "
+                   f"{click['settled_ms']} ms") if click else ""
         print(f"{tab:13} first chart {cold_loads[tab]['first_chart_ms']:6} ms empty browser cache "
+              f"(settled {cold_loads[tab]['settled_ms']} ms) "
               f"({cold_loads[tab]['transfer_kib']:5} KiB in {cold_loads[tab]['requests']} requests), "
               f"{again['first_chart_ms']:6} ms warm browser cache ({again['transfer_kib']} KiB, "
               f"{again['requests_over_network']} of {again['requests']} requests over the network); "
               f"second server pass {warm_loads[tab]['first_chart_ms']} ms; querying callbacks median "
               f"{cold[tab]['median_ms_querying']} ms first pass, {cached[tab]['median_ms_querying']} ms second; "
-              f"response-cache hits {cold[tab]['response_cache_hits']}/{cold[tab]['callbacks']} first pass")
+              f"response-cache hits {cold[tab]['response_cache_hits']}/{cold[tab]['callbacks']} first pass"
+              f"{clicked}")
     return write_results(f"dashboard-{scale}", {
         "scale": scale, "paths": paths, "warm_up": warm_up, "first_load_cold_server": cold_loads,
         "first_load_cached_server": warm_loads, "callbacks_cold": cold, "callbacks_cached": cached,
@@ -199,7 +245,10 @@ def run(bench_dir: Path, scale: str, seed: int) -> Path:
                 "after the server's warm-up report (`warm_up`, null when warming is off); "
                 "gunicorn with 1 worker; "
                 "callback times are the server's own per-callback log lines; transfer = "
-                "encoded (compressed) body + headers as chromium received them",
+                "encoded (compressed) body + headers as chromium received them"
+                "; settled_ms = the last response or long main-thread task (ms from navigation); "
+                "click_from_access = the tab opened by its nav link from the loaded Access tab "
+                "(warm browser cache; ms from the click)",
     })
 
 

@@ -6,6 +6,7 @@ benchmark's demo warehouse:
   compressed) and time from navigation to the first chart drawn, with an empty HTTP
   cache and again with the cache that first load left (a returning user), once the
   server has finished warming its response cache after start (serving/warm_up.py);
+- the same first chart as seen from inside the page: the frame it was first visible in;
 - settled: when the last response arrived or the last long main-thread task (a chart
   drawn, a grid built) ended, whichever is later, after the first chart;
 - the Churn tab opened by its link from the Access tab (as in a meeting): first chart
@@ -63,19 +64,39 @@ def _first_customer(db_path: Path) -> int:
 
 
 VIEWPORT = {"width": 1440, "height": 900}
-# Long main-thread tasks, recorded from the document's start (the Long Tasks API keeps
-# none for an observer registered later).
-LONG_TASKS = """
+# In the page from the document's start: long main-thread tasks (the Long Tasks API keeps
+# none for an observer registered later), and the frame in which the first chart or grid
+# row was first visible (checked before each frame is painted). Playwright's own wait
+# polls from outside at growing intervals (up to 500 ms) and cannot look while a long task
+# runs, so its first_chart_ms can come up to a second after the chart was on screen.
+PAGE_PROBES = """
 window.__benchLongTasks = [];
 new PerformanceObserver(list => list.getEntries().forEach(entry =>
     window.__benchLongTasks.push(entry.startTime + entry.duration))).observe({type: "longtask"});
-"""
+window.__benchWatch = selector => {
+    window.__benchFirst = null;
+    const look = () => {
+        const element = document.querySelector(selector);
+        if (element && element.checkVisibility({visibilityProperty: true})
+                && element.getBoundingClientRect().width > 0) {
+            window.__benchFirst = performance.now();
+        } else {
+            requestAnimationFrame(look);
+        }
+    };
+    requestAnimationFrame(look);
+};
+""" + f"window.__benchWatch({json.dumps(FIRST_CONTENT)});"
 # ms (page clock) when the page settled: its last response or last long task, whichever later.
 SETTLED = """(since) => Math.max(since,
     ...performance.getEntriesByType("resource").map(entry => entry.responseEnd),
     ...window.__benchLongTasks) - since"""
 # Tabs also opened by their link from the Access tab: link text, the tab's first chart.
 CLICKS = {"churn": ("Churn", "#churn-monthly .main-svg")}
+
+
+def _rounded(ms: float | None, since: float = 0) -> int | None:
+    return None if ms is None else round(ms - since)
 
 
 def _load(page, url: str, label: str) -> dict:
@@ -102,7 +123,9 @@ def _load(page, url: str, label: str) -> dict:
     first_chart_ms = (time.perf_counter() - started) * 1000
     page.wait_for_load_state("networkidle", timeout=90_000)
     page.remove_listener("requestfinished", on_finished)
-    return {"first_chart_ms": round(first_chart_ms), "settled_ms": round(page.evaluate(SETTLED, 0)),
+    return {"first_chart_ms": round(first_chart_ms),
+            "first_chart_in_page_ms": _rounded(page.evaluate("window.__benchFirst")),
+            "settled_ms": round(max(first_chart_ms, page.evaluate(SETTLED, 0))),
             "requests": len(sizes),
             "requests_over_network": sum(size > 0 for size in sizes),
             "transfer_kib": round(sum(sizes) / 1024)}
@@ -114,7 +137,7 @@ def _click(page, base_url: str, link: str, first_chart: str, label: str) -> dict
     page.goto(base_url + TABS["access"])
     page.locator(FIRST_CONTENT).first.wait_for(state="visible", timeout=90_000)
     page.wait_for_load_state("networkidle", timeout=90_000)
-    clicked = page.evaluate("performance.now()")
+    clicked = page.evaluate(f"window.__benchWatch({json.dumps(first_chart)}), performance.now()")
     started = time.perf_counter()
     page.get_by_role("link", name=link, exact=True).click()
     try:
@@ -125,7 +148,9 @@ def _click(page, base_url: str, link: str, first_chart: str, label: str) -> dict
     first_chart_ms = (time.perf_counter() - started) * 1000
     page.wait_for_load_state("networkidle", timeout=90_000)
     page.wait_for_timeout(1000)  # networkidle can come before the last chart is drawn
-    return {"first_chart_ms": round(first_chart_ms), "settled_ms": round(page.evaluate(SETTLED, clicked))}
+    return {"first_chart_ms": round(first_chart_ms),
+            "first_chart_in_page_ms": _rounded(page.evaluate("window.__benchFirst"), clicked),
+            "settled_ms": round(max(first_chart_ms, page.evaluate(SETTLED, clicked)))}
 
 
 def first_loads(base_url: str, paths: dict[str, str], log_path: Path) -> tuple[dict, dict]:
@@ -140,7 +165,7 @@ def first_loads(base_url: str, paths: dict[str, str], log_path: Path) -> tuple[d
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         for tab, path in paths.items():
             context = browser.new_context(viewport=VIEWPORT)
-            context.add_init_script(LONG_TASKS)
+            context.add_init_script(PAGE_PROBES)
             log_offset = log_path.stat().st_size
             page = context.new_page()
             results[tab] = _load(page, base_url + path, tab)
@@ -225,10 +250,12 @@ def run(bench_dir: Path, scale: str, seed: int) -> Path:
     for tab in paths:
         again = cold_loads[tab]["warm_browser_cache"]
         click = cold_loads[tab].get("click_from_access")
-        clicked = (f"; from the Access tab's link: first chart {click['first_chart_ms']} ms, settled "
-                   f"{click['settled_ms']} ms") if click else ""
+        clicked = (f"; from the Access tab's link: first chart {click['first_chart_ms']} ms (in the "
+                   f"page {click['first_chart_in_page_ms']} ms), settled {click['settled_ms']} ms"
+                   ) if click else ""
         print(f"{tab:13} first chart {cold_loads[tab]['first_chart_ms']:6} ms empty browser cache "
-              f"(settled {cold_loads[tab]['settled_ms']} ms) "
+              f"(in the page {cold_loads[tab]['first_chart_in_page_ms']} ms, settled "
+              f"{cold_loads[tab]['settled_ms']} ms) "
               f"({cold_loads[tab]['transfer_kib']:5} KiB in {cold_loads[tab]['requests']} requests), "
               f"{again['first_chart_ms']:6} ms warm browser cache ({again['transfer_kib']} KiB, "
               f"{again['requests_over_network']} of {again['requests']} requests over the network); "
@@ -246,7 +273,9 @@ def run(bench_dir: Path, scale: str, seed: int) -> Path:
                 "gunicorn with 1 worker; "
                 "callback times are the server's own per-callback log lines; transfer = "
                 "encoded (compressed) body + headers as chromium received them"
-                "; settled_ms = the last response or long main-thread task (ms from navigation); "
+                "; first_chart_in_page_ms = the frame the first chart was visible in, seen from "
+                "the page (first_chart_ms is Playwright's wait, which polls from outside); "
+                "settled_ms = the last response or long main-thread task (ms from navigation); "
                 "click_from_access = the tab opened by its nav link from the loaded Access tab "
                 "(warm browser cache; ms from the click)",
     })

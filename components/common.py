@@ -257,11 +257,12 @@ def stacked_subplots(titles: Sequence[str], vertical_spacing: float, shared_xaxe
 
 
 # Plotly's automargin widens a margin that is too narrow for an axis's tick labels or a
-# colour bar, and then draws the whole figure again; every resize dcc.Graph makes after
-# the first draw (it makes two) repeats that. A margin reserved up front for the widest
-# label spares those redraws (measured on the Churn tab's heatmaps: 275 -> 134 ms a
-# draw). Estimates, wide on purpose: the theme's fonts average about 0.52 em a
-# character; one that runs wider only brings automargin's redraw back, never clips.
+# colour bar, and then draws the whole figure again, on every draw of new data. A margin
+# reserved up front for the widest label spares that second pass (measured in chromium
+# on the Churn tab's charts: a draw of the retention heatmaps 171-179 -> 80-102 ms, of
+# the monthly changes 92-110 -> 40-57 ms). Estimates, wide on purpose: the theme's
+# fonts average about 0.52 em a character; one that runs wider only brings automargin's
+# redraw back, never clips.
 CHAR_EM = 0.6
 LABEL_PAD = 24  # px plotly puts beside a tick label (standoff and automargin's own pad)
 TITLE_PX = 28  # px a rotated axis title takes beside its tick labels

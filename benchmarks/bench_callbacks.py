@@ -6,7 +6,7 @@ captured here first when that file is missing). Each distinct body is sent throu
 Flask test client of `create_app(...)` over the benchmark's warehouse, with the headers
 a browser sends:
 
-- cold: to a freshly created app (empty query cache and response cache), the median of
+- cold: to a freshly created app (empty query cache and response cache, no warm-up), the median of
   REPEAT fresh apps; the process itself is warmed first (imports, plotly's validators),
   as a gunicorn worker is after its first requests;
 - cached: the same body again to the same app (answered from the response cache).
@@ -85,8 +85,11 @@ def measure(db_path: Path, bodies: list[dict]) -> tuple[list[dict], list[str]]:
 
     from app import create_app
 
+    # No warm-up: a fresh app would render every page into its response cache in the
+    # background (serving/warm_up.py), competing with the request measured, and "cold"
+    # means nothing cached.
     overrides = {"ACCURX_DUCKDB_PATH": str(db_path), "ACCURX_WAREHOUSE": "duckdb",
-                 "ACCURX_LOG_LEVEL": "WARNING"}
+                 "ACCURX_LOG_LEVEL": "WARNING", "ACCURX_WARM_UP_SECONDS": "0"}
     warm = create_app(overrides)
     logging.getLogger("accurx").setLevel(logging.WARNING)
     warm_client = warm.server.test_client()

@@ -18,6 +18,8 @@ from plotly.colors import sequential
 
 from components import ids
 from components.common import (
+    LABEL_PAD,
+    TITLE_PX,
     UrlParams,
     col_customer,
     col_date,
@@ -33,6 +35,7 @@ from components.common import (
     fmt_int,
     graph,
     kpi_card,
+    label_px,
     loading,
     merge,
     section,
@@ -64,6 +67,7 @@ COHORT_VIEWS = {
 }
 DEFAULT_COHORTS = "all"
 CENSORED_SUFFIX = " · on before data"
+COLOURBAR_PX = 140  # right margin for the retention colour bar (plotly widens it to 130 px)
 # plotly.py's Cividis, as go.Heatmap(colorscale="Cividis") sent it (plotly.js's own
 # "Cividis" has other stops).
 CIVIDIS = [[index / (len(sequential.Cividis) - 1), colour] for index, colour in enumerate(sequential.Cividis)]
@@ -179,12 +183,16 @@ def monthly_figure(changes: pd.DataFrame, features: list[str], title: str) -> di
             })
             in_legend.add(label)
     fig = figure(traces, **stacked_subplots(shown, vertical_spacing=0.08, shared_xaxes=True))
+    busiest_month = changes.groupby(["feature", "month"])["changes"].sum().groupby(level="feature").max()
+    # Room for the longest tick label (no month's gains or losses exceed its changes; a
+    # digit more for a tick rounded up past them) and the axis title: see label_px.
+    widest_tick = f"-{int(busiest_month[shown].max()) * 10:,}"
     themed(fig, title, height=max(360, 250 * len(shown) + 120))
-    merge(fig["layout"], {"barmode": "relative", "bargap": 0.25, "margin": {"t": 110}})
+    merge(fig["layout"], {"barmode": "relative", "bargap": 0.25,
+                          "margin": {"t": 110, "l": label_px([widest_tick]) + LABEL_PAD + TITLE_PX}})
     update_axes(fig, "y", title={"text": "Changes"}, tickformat=",d", rangemode="normal",
                 zeroline=True, zerolinecolor="#6c757d", zerolinewidth=1.5)
     update_axes(fig, "x", tickformat="%b %Y", dtick="M1")
-    busiest_month = changes.groupby(["feature", "month"])["changes"].sum().groupby(level="feature").max()
     for row, feature in enumerate(shown, start=1):
         if busiest_month[feature] <= 6:
             update_axes(fig, "y", row=row, dtick=1)  # whole changes, not 0.2 steps
@@ -241,6 +249,9 @@ def retention_figure(cohorts: pd.DataFrame, features: list[str], title: str) -> 
         update_axes(fig, "x", row=row, type="category",
                     title={"text": "Months since the cohort started"})
     themed(fig, title, height=max(320, sum(heights) * 34 + 150 * len(shown)))
+    # Room for the cohort labels and the colour bar up front (see label_px).
+    merge(fig["layout"], {"margin": {"l": label_px(cohorts["cohort"].unique()) + LABEL_PAD,
+                                     "r": COLOURBAR_PX}})
     update_axes(fig, "y", tickformat="", gridcolor="rgba(0,0,0,0)")
     update_axes(fig, "x", showgrid=False)
     return fig

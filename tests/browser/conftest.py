@@ -177,10 +177,22 @@ def screenshot():
 def scroll_to_grid(page, within: str = "body"):
     """Scroll the first grid (or its placeholder) in `within` into view, as a reader
     does, and wait for the grid's first row; returns the grid's locator."""
+    from playwright.sync_api import Error as PlaywrightError
+
     scope = page.locator(within)
     box = scope.locator(".data-grid, .lazy-grid-placeholder").first
-    box.wait_for(state="attached")
-    box.scroll_into_view_if_needed()
+    # A callback that returns the grid's section again replaces the element (Dash mounts
+    # the new one): the element found may be detached before it is scrolled to, so look
+    # it up again, as a reader scrolls to whatever is there now.
+    deadline = time.monotonic() + 30
+    while True:
+        box.wait_for(state="attached")
+        try:
+            box.scroll_into_view_if_needed()
+            break
+        except PlaywrightError as exc:
+            if "not attached" not in str(exc) or time.monotonic() > deadline:
+                raise
     grid = scope.locator(".data-grid").first
     grid.locator(".ag-row").first.wait_for()
     return grid

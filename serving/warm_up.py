@@ -8,8 +8,9 @@ app's own request path, sign-in, checks and response cache included), so the
 response cache (serving/response_cache.py) holds exactly what the first person in the
 meeting asks for.
 
-Bounded: it stops after ACCURX_WARM_UP_SECONDS (config.py; 0 turns it off) and sends
-one request at a time. It gives way to the people using the site, who would otherwise
+Bounded: it stops after ACCURX_WARM_UP_SECONDS (config.py; 0 turns it off), or when a
+per-process cache is FULL_SHARE full (so that it never evicts what it warmed first), and
+sends one request at a time. It gives way to the people using the site, who would otherwise
 compete with it for the CPU (a cold server's users waited seconds while every worker
 warmed): before each of its requests it waits until this process has served no request
 of anyone else's for QUIET_SECONDS (a WSGI counter of requests in flight, `Traffic`), and
@@ -57,6 +58,11 @@ _FILE_PATHS = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
 # and how often it looks again while people are being served.
 QUIET_SECONDS = 0.25
 _POLL_SECONDS = 0.05
+# A per-process cache (cachelib's SimpleCache) holds a bounded number of entries and, once
+# full, evicts those that expire first: the tab views the warm-up stored first. At 3,000
+# customers the pages outnumber the room, so the warm-up stops when the cache is this
+# full rather than push out what it warmed first (Redis has no such bound here).
+FULL_SHARE = 0.8
 
 
 def is_warm_up_request() -> bool:
@@ -90,6 +96,16 @@ class Traffic:
         """Seconds since the last request ended; 0 while one is in flight."""
         with self._lock:
             return 0.0 if self.in_flight else time.monotonic() - self._last_end
+
+
+def _cache_fill(safe_cache) -> float:
+    """How full a bounded per-process cache is (entries / threshold); 0 for any other
+    store. Reads cachelib SimpleCache's `_cache` and `_threshold` (cachelib is pinned)."""
+    backend = getattr(getattr(safe_cache, "store", None), "cache", None)
+    entries, threshold = getattr(backend, "_cache", None), getattr(backend, "_threshold", 0)
+    if entries is None or not threshold:
+        return 0.0
+    return len(entries) / threshold
 
 
 def _lowest_cpu_priority() -> None:
@@ -164,6 +180,9 @@ class Warmer:
                 break
             if runner.backend.identity() != build:
                 report["outcome"] = "superseded by a newer build"
+                break
+            if _cache_fill(runner.cache) >= FULL_SHARE:
+                report["outcome"] = "cache full"
                 break
             parts = urlsplit(url)
             statuses = PageVisit(client).open(parts.path, f"?{parts.query}" if parts.query else "")

@@ -241,3 +241,27 @@ def test_the_warm_up_thread_runs_at_the_lowest_cpu_priority(make_app):
     warmer.notice().join(timeout=60)
     own = os.getpriority(os.PRIO_PROCESS, os.getpid())
     assert seen == [(19, own)], "only the warm-up thread is reniced, not the worker"
+
+
+def test_a_small_per_process_cache_stops_the_warm_up_before_it_evicts_the_tab_views(
+        make_app, monkeypatch, caplog):
+    """At 3,000 customers the pages outnumber a per-process cache's room: the warm-up
+    stops when it is nearly full instead of pushing out the tab views it stored first."""
+    import config
+
+    monkeypatch.setattr(config, "SIMPLE_CACHE_MAX_ENTRIES", 150)
+    app, warmer = warmed(make_app)
+    report = warmer.last_report
+    assert report["outcome"] == "cache full"
+    assert len(layout.TAB_MODULES) < report["pages"] < report["of_pages"]
+    backend = app.server.extensions[EXTENSION_KEY].cache.store.cache
+    assert len(backend._cache) <= 150
+
+    calls = counting_executes(app, monkeypatch)
+    caplog.set_level("INFO", logger="accurx.callbacks")
+    caplog.clear()
+    client = app.server.test_client()
+    for body in BROWSER_BODIES:
+        assert client.post("/_dash-update-component", data=body, headers=CHROMIUM_HEADERS).status_code == 200
+    assert [line["response_cache"] for line in callback_lines(caplog)] == ["hit", "hit"]
+    assert calls == []

@@ -42,6 +42,15 @@ class SafeCache:
     def enabled(self) -> bool:
         return self.store is not None
 
+    def fill(self) -> float:
+        """How full a bounded per-process store is (entries / threshold); 0 for any other
+        (Redis, none). Reads cachelib SimpleCache's `_cache` and `_threshold` (pinned)."""
+        backend = getattr(self.store, "cache", None)
+        entries, threshold = getattr(backend, "_cache", None), getattr(backend, "_threshold", 0)
+        if entries is None or not threshold:
+            return 0.0
+        return len(entries) / threshold
+
     def get(self, key: str):
         """The value stored under `key` (None when absent, when there is no cache, or
         when the cache is down: an outage only costs speed)."""

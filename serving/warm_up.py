@@ -15,9 +15,10 @@ compete with it for the CPU (a cold server's users waited seconds while every wo
 warmed): before each of its requests it waits until this process has served no request
 of anyone else's for QUIET_SECONDS (a WSGI counter of requests in flight, `Traffic`), and
 its thread runs at the lowest CPU priority (nice 19, Linux threads have their own), so
-the other workers' users come first too. It never blocks anything: the build swap is a file replace the warmer does not touch, and
-a user asking for a page being warmed waits for that render through the response
-cache's single flight instead of rendering it twice. With a cache shared by the
+the other workers' users come first too. It never blocks anything: the build swap is a
+file replace the warmer does not touch, and a user asking for a page being warmed
+waits for that render through the response cache's single flight instead of rendering
+it twice. With a cache shared by the
 workers (Redis) one worker warms a build: the others find its marker
 (`warm-up:<build>`, an atomic add, as response_cache.py's rendering markers) and skip
 it. With a per-process cache each worker warms its own.
@@ -98,16 +99,6 @@ class Traffic:
             return 0.0 if self.in_flight else time.monotonic() - self._last_end
 
 
-def _cache_fill(safe_cache) -> float:
-    """How full a bounded per-process cache is (entries / threshold); 0 for any other
-    store. Reads cachelib SimpleCache's `_cache` and `_threshold` (cachelib is pinned)."""
-    backend = getattr(getattr(safe_cache, "store", None), "cache", None)
-    entries, threshold = getattr(backend, "_cache", None), getattr(backend, "_threshold", 0)
-    if entries is None or not threshold:
-        return 0.0
-    return len(entries) / threshold
-
-
 def _lowest_cpu_priority() -> None:
     """Lower the calling thread's CPU priority to nice 19 (allowed without privileges);
     where threads cannot be reniced (not Linux), the warmer still gives way in-process."""
@@ -181,7 +172,7 @@ class Warmer:
             if runner.backend.identity() != build:
                 report["outcome"] = "superseded by a newer build"
                 break
-            if _cache_fill(runner.cache) >= FULL_SHARE:
+            if runner.cache.fill() >= FULL_SHARE:
                 report["outcome"] = "cache full"
                 break
             parts = urlsplit(url)

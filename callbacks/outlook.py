@@ -50,13 +50,15 @@ def validate_band(band: str | None) -> str | None:
 
 @callback(
     Output(ids.OUTLOOK_RISK_SUMMARY, "children"),
+    Output(ids.OUTLOOK_CALL_FIRST, "children"),
     Output(ids.OUTLOOK_RISK_BODY, "children"),
     Input(ids.FEATURE, "value"),
     Input(ids.OUTLOOK_BAND, "value"),
 )
-@shows_problems(lambda err: (outlook_problem(err), None))
+@shows_problems(lambda err: (outlook_problem(err), None, None))
 def show_outlook_risk(feature, band):
-    """The ranked customer-feature pairs of the feature and band, with their reasons."""
+    """The ranked customer-feature pairs of the feature and band, with their reasons: the
+    first few as a short list in the first view, all of them in the grid further down."""
     band = validate_band(band)
     feature, _ = validate_feature(feature)
     ranking = outlook_queries.risk_ranking(feature, band)
@@ -65,7 +67,7 @@ def show_outlook_risk(feature, band):
         raise NothingToShow(f"No customer has {what} feature enabled on the latest complete day.")
     name = view.file_name("outlook_risk", feature, band)
     return (with_stale_notice(view.risk_summary(ranking, feature, band)),
-            view.risk_grid(ranking, name))
+            view.call_first(ranking), view.risk_grid(ranking, name))
 
 
 @callback(

@@ -444,12 +444,15 @@ def notice(message, color: str = "info") -> html.Div:
     return html.Div(message, className=f"alert alert-{color} notice py-2 px-3 mb-3")
 
 
-def section(title: str, *children, subtitle=None, class_name: str = "") -> html.Section:
-    """A titled block of a page; sections start a new page when printed."""
+def section(title: str, *children, subtitle=None, class_name: str = "",
+            section_id: str | None = None) -> html.Section:
+    """A titled block of a page; sections start a new page when printed. `section_id`
+    makes it a link target."""
     header = [html.H2(title, className="h5 section-title")]
     if subtitle:
         header.append(html.P(subtitle, className="text-muted small mb-2"))
-    return html.Section([*header, *children], className=f"page-section {class_name}".strip())
+    extra = {"id": section_id} if section_id else {}
+    return html.Section([*header, *children], className=f"page-section {class_name}".strip(), **extra)
 
 
 def kpi_card(title: str, value, subtitle=None, card_id=None, footer=None,

@@ -338,9 +338,7 @@ def risk_table(risk: pd.DataFrame) -> html.Table:
         "Events, last 4 weeks vs 2 months before", "Last use")]))
     rows = [html.Tr([
         html.Th(r.feature, scope="row"),
-        html.Td(html.Span(outlook.BANDS.get(r.risk_band, r.risk_band), className="badge",
-                          style={"background": outlook.BAND_COLOURS.get(r.risk_band, GREY),
-                                 "color": text_colour_on(outlook.BAND_COLOURS.get(r.risk_band, GREY))})),
+        html.Td(outlook.band_badge(r.risk_band)),
         html.Td(fmt_int(r.risk_score)),
         html.Td(r.reasons or "Nothing added points"),
         html.Td(outlook.percent(r.utilisation)),

@@ -160,6 +160,8 @@ CHURN_DORMANT_GRID = "churn-dormant"  # grid name
 OUTLOOK_BAND = url_param("band")  # "high" | "medium" | "low"; absent = every band
 OUTLOOK_RISK_SUMMARY = "outlook-risk-summary"
 OUTLOOK_RISK_BODY = "outlook-risk-body"
+OUTLOOK_CALL_FIRST = "outlook-call-first"  # the first view's few highest risks
+OUTLOOK_RISK_LIST = "outlook-risk-list"  # the section of the whole list (an anchor)
 OUTLOOK_RISK_GRID = "outlook-risk"  # grid name
 OUTLOOK_FORECAST = "outlook-forecast"
 OUTLOOK_FORECAST_SUMMARY = "outlook-forecast-summary"

@@ -16,6 +16,7 @@ from dash import dcc, html
 
 from components import ids
 from components.common import (
+    GREY,
     OKABE_ITO,
     UrlParams,
     col_customer,
@@ -48,6 +49,7 @@ QUESTION = "What is coming: who may cancel a feature, and what usage to expect?"
 
 BANDS = {"high": "High", "medium": "Medium", "low": "Low"}
 BAND_COLOURS = {"high": "#D55E00", "medium": "#E69F00", "low": "#009E73"}
+CALL_FIRST_ROWS = 5  # the first view's short list; the grid further down holds every pair
 NAIVE = "naive"
 INSUFFICIENT = "insufficient_history"
 # The back-test protocol of METRICS.md section 5: each origin forecasts 4 weeks.
@@ -78,15 +80,18 @@ def layout(params: UrlParams):
     return html.Div([
         html.H1(QUESTION, className="page-title"),
         controls,
+        # The first view answers "whom to call first" in a plain table and draws the
+        # forecast; the full ranked list is a grid further down, so that the page does not
+        # wait for the grid's script (loaded when scrolled near, assets/lazy-ag-grid.js).
         section(
             "Who may cancel",
             loading(html.Div([html.Div(id=ids.OUTLOOK_RISK_SUMMARY),
-                              html.Div(id=ids.OUTLOOK_RISK_BODY)])),
+                              html.Div(id=ids.OUTLOOK_CALL_FIRST)])),
             subtitle="Every customer and feature enabled on the latest complete day, highest "
                      "risk first. The score (0-100) adds points for low utilisation, falling "
                      "use, weeks without use and recent downgrades or cancellations, using only "
-                     "data up to that day; the reasons say which added points. The feature "
-                     "filter applies; click a customer to open its page.",
+                     "data up to that day; the reasons say which added points. The filters "
+                     "apply; click a customer to open its page.",
         ),
         section(
             "What usage to expect",
@@ -100,6 +105,15 @@ def layout(params: UrlParams):
                      "comes from a back-test: the model refitted on the weeks before each of 8 "
                      "recent Mondays and compared with the 4 weeks that followed.",
             class_name="print-break",
+        ),
+        section(
+            "Every customer and feature by risk",
+            loading(html.Div(id=ids.OUTLOOK_RISK_BODY)),
+            subtitle="The whole ranked list of the filters above, with utilisation, trend and "
+                     "last use; sort or filter its columns, and Download CSV for exactly the "
+                     "rows shown.",
+            class_name="print-break",
+            section_id=ids.OUTLOOK_RISK_LIST,
         ),
         section(
             "How far to trust the risk score",
@@ -153,6 +167,41 @@ def risk_summary(ranking: pd.DataFrame, feature: str | None, band: str | None) -
         f"{fmt_int(len(ranking))} customer-feature pairs as of {fmt_date(as_of)}"
         f"{f' ({scope})' if scope else ''}: {parts} risk.",
         className="mb-2")
+
+
+def band_badge(band: str) -> html.Span:
+    """'High' in dark ink, outlined in the band's colour: no band colour reaches a 4.5:1
+    contrast behind small text in either ink (orange #D55E00: 4.0 dark, 3.8 white)."""
+    colour = BAND_COLOURS.get(band, GREY)
+    return html.Span(BANDS.get(band, band), className="badge band-badge",
+                     style={"border": f"2px solid {colour}", "borderLeftWidth": "8px"})
+
+
+def call_first(ranking: pd.DataFrame, rows: int = CALL_FIRST_ROWS) -> html.Div:
+    """The `rows` highest risks as a plain table (customer linked to its page, feature,
+    score, band, reasons), and where the rest of the list is."""
+    top = ranking.head(rows)
+    header = html.Thead(html.Tr([html.Th(h, scope="col") for h in (
+        "Rank", "Customer", "Feature", "Risk score (0-100)", "Band", "Reasons")]))
+    body = html.Tbody([html.Tr([
+        html.Td(fmt_int(rank)),
+        html.Th(dcc.Link(r.organisation_name, href=f"/customer/{r.organisation_id}"), scope="row"),
+        html.Td(r.feature),
+        html.Td(fmt_int(r.risk_score)),
+        html.Td(band_badge(r.risk_band)),
+        html.Td(r.reasons or "Nothing added points"),
+    ]) for rank, r in enumerate(top.itertuples(), start=1)])
+    shown = "the" if len(top) == len(ranking) else f"the {len(top)}"
+    table = html.Table([html.Caption(f"Call first: {shown} highest risk{'s' if len(top) != 1 else ''}",
+                                     className="small"), header, body],
+                       className="table table-sm align-middle caption-top outlook-call-first mb-1")
+    rest = html.P([
+        "All " if len(top) < len(ranking) else "",
+        html.A(f"{fmt_int(len(ranking))} pair{'s' if len(ranking) != 1 else ''} with utilisation, "
+               "trend and last use", href=f"#{ids.OUTLOOK_RISK_LIST}"),
+        " are in the list below the forecast, with CSV export.",
+    ], className="small mb-0 no-print")
+    return html.Div([table, rest])
 
 
 def risk_grid(ranking: pd.DataFrame, file_name: str):

@@ -36,10 +36,50 @@ def shown_rows(page) -> list[dict]:
         }))""")
 
 
-def test_ranked_list_is_the_churn_risk_view_and_opens_the_customer(page, view, screenshot):
+def call_first_rows(page) -> list[dict]:
+    """The first view's short list: customer id (from its link), feature, score."""
+    return page.evaluate("""() => [...document.querySelectorAll('#outlook-call-first tbody tr')]
+        .map(row => ({
+            id: Number(row.querySelector('a[href^="/customer/"]').getAttribute('href').split('/').pop()),
+            feature: row.cells[2].innerText.trim(),
+            score: Number(row.cells[3].innerText.trim()),
+        }))""")
+
+
+def test_first_view_lists_the_highest_risks_without_loading_the_grid(page, view, screenshot):
+    risk = view(RISK_SQL)
+    grid_scripts = []
+    page.on("request", lambda r: grid_scripts.append(r.url) if "/dash_ag_grid/" in r.url else None)
+    page.goto("/?tab=outlook")
+    page.locator("#outlook-call-first tbody tr").first.wait_for()
+    page.wait_for_function("() => document.querySelector('#outlook-forecast .main-svg')")
+    page.wait_for_load_state("networkidle")
+    assert grid_scripts == []  # the full list is further down: its script waits for a scroll
+
+    top = call_first_rows(page)
+    expected = risk.sort_values("risk_score", ascending=False)["risk_score"].astype(int).tolist()[:5]
+    assert [row["score"] for row in top] == expected
+    by_pair = risk.set_index(["organisation_id", "feature"])["risk_score"]
+    assert all(by_pair[(row["id"], row["feature"])] == row["score"] for row in top)
+    first = risk[(risk["organisation_id"] == top[0]["id"]) & (risk["feature"] == top[0]["feature"])].iloc[0]
+    assert first["reasons"] in page.locator("#outlook-call-first tbody tr").first.inner_text()
+    screenshot(page, "outlook_first_view")
+
+    # The link under the short list takes the reader to the whole list, which then loads.
+    page.locator("#outlook-call-first").get_by_role("link", name=re.compile(f"{len(risk):,} pairs")).click()
+    page.locator("#outlook-risk-body .ag-row").first.wait_for()
+    assert len(shown_rows(page)) >= 5
+    assert len([url for url in grid_scripts if "dash_ag_grid.v" in url]) == 1
+
+    page.locator("#outlook-call-first a[href^='/customer/']").first.click()
+    page.wait_for_url(re.compile(rf"/customer/{top[0]['id']}$"))
+    page.locator("#customer-outlook-body table.outlook-risk").wait_for()
+
+
+def test_ranked_list_is_the_churn_risk_view_and_opens_the_customer(page, view, screenshot, show_grid):
     risk = view(RISK_SQL)
     page.goto("/?tab=outlook")
-    page.wait_for_selector("#outlook-risk-body .ag-row")
+    show_grid(page, "#outlook-risk-body")
     page.wait_for_function(  # the forecast bands are drawn (some with a real height)
         "() => [...document.querySelectorAll('#outlook-forecast .js-fill')]"
         ".some(p => p.getBBox().height > 5)")
@@ -90,13 +130,13 @@ def test_ranked_list_is_the_churn_risk_view_and_opens_the_customer(page, view, s
     screenshot(page, "outlook_customer")
 
 
-def test_filters_are_in_the_url_and_the_csv_holds_exactly_those_rows(page, view, screenshot):
+def test_filters_are_in_the_url_and_the_csv_holds_exactly_those_rows(page, view, screenshot, show_grid):
     risk = view(RISK_SQL)
     wanted = risk[(risk["feature"] == "SMS") & (risk["risk_band"] != "low")]
     band = "high" if (wanted["risk_band"] == "high").any() else "medium"
     wanted = wanted[wanted["risk_band"] == band]
     page.goto(f"/?tab=outlook&feature=SMS&band={band}")
-    page.wait_for_selector("#outlook-risk-body .ag-row")
+    show_grid(page, "#outlook-risk-body")
     assert f"{len(wanted):,} customer-feature pairs" in page.locator("#outlook-risk-summary").inner_text()
     with page.expect_download() as info:
         page.locator("#outlook-risk-body").get_by_role("button", name="Download CSV").click()

@@ -20,9 +20,19 @@ OUTLOOK_VIEWS = ("usage_forecast_weekly", "usage_forecast_accuracy", "churn_risk
 def test_risk_list_is_every_churn_risk_pair(app, views, text_of):
     risk = views("churn_risk")
     with app.server.app_context():
-        summary, body = outlook.show_outlook_risk(None, None)
-        high_sms, high_body = outlook.show_outlook_risk("SMS", "high")
+        summary, call_first, body = outlook.show_outlook_risk(None, None)
+        high_sms, _, high_body = outlook.show_outlook_risk("SMS", "high")
     assert f"{len(risk):,} customer-feature pairs" in text_of(summary)
+    # The first view's short list: the five highest scores, each customer linked to its page.
+    table = call_first.children[0]
+    rows = table.children[-1].children
+    assert [int(row.children[3].children) for row in rows] == sorted(risk["risk_score"].astype(int), reverse=True)[:5]
+    organisations = views("organisations")
+    names = dict(zip(organisations["organisation_id"], organisations["organisation_name"]))
+    for row in rows:
+        link = row.children[1].children
+        assert link.children == names[int(link.href.rsplit("/", 1)[1])]
+    assert f"{len(risk):,} pairs" in text_of(call_first)
     grid = body.children[1]
     assert grid.id == ids.grid(ids.OUTLOOK_RISK_GRID) and len(grid.rowData) == len(risk)
     high = risk[(risk["feature"] == "SMS") & (risk["risk_band"] == "high")]
@@ -63,8 +73,8 @@ def test_trust_area_reflects_the_back_test(app, views, text_of):
                                                 (None, "extreme", "not a risk band")])
 def test_bad_input_is_explained(app, feature, band, words, text_of):
     with app.server.app_context():
-        summary, body = outlook.show_outlook_risk(feature, band)
-    assert words in text_of(summary) and body is None
+        summary, call_first, body = outlook.show_outlook_risk(feature, band)
+    assert words in text_of(summary) and call_first is None and body is None
 
 
 def test_customer_outlook_shows_risk_and_forecast(app, views, text_of):
@@ -97,7 +107,7 @@ def older_app(demo_warehouse, tmp_path_factory):
 def test_older_warehouse_outlook_says_rebuild_and_other_tabs_work(older_app, views, text_of):
     organisation_id = int(views("organisations")["organisation_id"].iloc[0])
     with older_app.server.app_context():
-        risk_summary, _ = outlook.show_outlook_risk(None, None)
+        risk_summary, _, _ = outlook.show_outlook_risk(None, None)
         figure, _, forecast_summary = outlook.show_outlook_forecast("SMS")
         trust = outlook.show_outlook_trust(None)
         customer_outlook = customer.show_customer_outlook(str(organisation_id))

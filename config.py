@@ -26,7 +26,8 @@ Warehouse and query cache:
 | ACCURX_OUTAGE_AFTER_TIMEOUTS | 3 | queries in a row that timed out before the warehouse counts as out (the cool-down above); 0: never |
 | ACCURX_REQUEST_BUDGET_SECONDS | 30 | one deadline for all the queries of a request (tries, retries, waits); 0: none |
 | ACCURX_REDIS_TIMEOUT_SECONDS | 0.5 | connect and read limit of every Redis call |
-| CACHE_TYPE | SimpleCache (RedisCache when REDIS_URL is set) | flask-caching backend |
+| CACHE_TYPE | SimpleCache (RedisCache when REDIS_URL is set; under gunicorn with several workers and no REDIS_URL, FileSystemCache in a private temporary directory the workers share, removed when gunicorn stops) | flask-caching backend: SimpleCache (`simple`, per process), FileSystemCache (`file`, shared by the processes of one machine), RedisCache (`redis`), NullCache (`null`) |
+| ACCURX_CACHE_DIR | unset | the directory of a FileSystemCache (needed with CACHE_TYPE=FileSystemCache; its files are mode 0600) |
 | REDIS_URL | unset | e.g. redis://localhost:6379/0, shared by all gunicorn workers (also holds the sign-out list) |
 | CACHE_DEFAULT_TIMEOUT | 3600 | seconds a query result is kept |
 | ACCURX_WARM_UP_SECONDS | 600 | after every build goes live (start, or a worker noticing a rebuilt warehouse), the default view of every tab and every customer's page is rendered into the response cache in the background, for at most this long (serving/warm_up.py); 0: off |
@@ -114,6 +115,9 @@ log = logging.getLogger("accurx.config")
 
 
 SIMPLE_CACHE_MAX_ENTRIES = 20_000
+# A FileSystemCache keeps one file per entry (a rendered response is ~1-50 KB): room for
+# every page of 3,000 customers and their queries, a few hundred MB on disk at most.
+FILE_CACHE_MAX_ENTRIES = 60_000
 
 
 class ConfigError(ValueError):
@@ -197,6 +201,7 @@ class Settings:
     cache_redis_timeout_seconds: float = 0.5
     cache_type: str = "SimpleCache"
     cache_redis_url: str | None = field(default=None, repr=False)
+    cache_dir: Path | None = None
     cache_default_timeout: int = 3600
     warm_up_seconds: float = 600
     snowflake_connection_name: str | None = None
@@ -229,6 +234,12 @@ class Settings:
             # tab views it had just rendered. Room for five times that (~100-200 MB per
             # worker); at 3,000 customers use Redis (REDIS_URL), shared by the workers.
             config["CACHE_THRESHOLD"] = SIMPLE_CACHE_MAX_ENTRIES
+        if self.cache_type == "FileSystemCache":
+            # One worker's render or query serves every worker of the machine (and the
+            # warm-up after a build runs once, not once per worker).
+            config["CACHE_DIR"] = str(self.cache_dir)
+            config["CACHE_THRESHOLD"] = FILE_CACHE_MAX_ENTRIES
+            config["CACHE_OPTIONS"] = {"mode": 0o600}
         return config
 
     def describe(self) -> dict[str, Any]:
@@ -351,6 +362,23 @@ def _server(env: Mapping[str, Any]) -> ServerSettings:
     )
 
 
+def share_cache_between_workers(workers: int, environ: dict | None = None) -> Path | None:
+    """For gunicorn's master before it forks: with several workers and no cache chosen
+    (neither CACHE_TYPE nor REDIS_URL), make a private temporary directory (mode 0700)
+    and set CACHE_TYPE=FileSystemCache and ACCURX_CACHE_DIR in `environ` (default
+    `os.environ`, which the workers inherit), so that one worker's renders, queries and
+    warm-up serve them all. Returns the directory (the caller removes it at exit), or None."""
+    import tempfile
+
+    env = os.environ if environ is None else environ
+    if workers < 2 or env.get("CACHE_TYPE") or env.get("REDIS_URL"):
+        return None
+    directory = Path(tempfile.mkdtemp(prefix="accurx-cache-"))
+    env["CACHE_TYPE"] = "FileSystemCache"
+    env["ACCURX_CACHE_DIR"] = str(directory)
+    return directory
+
+
 def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
@@ -372,8 +400,11 @@ def load_settings(
 
     redis_url = env.get("REDIS_URL") or None
     cache_type = env.get("CACHE_TYPE") or ("RedisCache" if redis_url else "SimpleCache")
-    if cache_type in ("simple", "redis", "null"):
-        cache_type = {"simple": "SimpleCache", "redis": "RedisCache", "null": "NullCache"}[cache_type]
+    aliases = {"simple": "SimpleCache", "redis": "RedisCache", "null": "NullCache", "file": "FileSystemCache"}
+    cache_type = aliases.get(cache_type, cache_type)
+    cache_dir = Path(env["ACCURX_CACHE_DIR"]).expanduser() if env.get("ACCURX_CACHE_DIR") else None
+    if cache_type == "FileSystemCache" and cache_dir is None:
+        raise ConfigError("CACHE_TYPE=FileSystemCache needs ACCURX_CACHE_DIR, the directory it keeps its files in")
 
     snowflake_params = {
         key: str(env[f"SNOWFLAKE_{key.upper()}"])
@@ -399,6 +430,7 @@ def load_settings(
         cache_redis_timeout_seconds=_seconds(env, "ACCURX_REDIS_TIMEOUT_SECONDS", 0.5),
         cache_type=cache_type,
         cache_redis_url=redis_url,
+        cache_dir=cache_dir,
         cache_default_timeout=_int(env, "CACHE_DEFAULT_TIMEOUT", 3600),
         warm_up_seconds=_seconds(env, "ACCURX_WARM_UP_SECONDS", 600),
         snowflake_connection_name=env.get("SNOWFLAKE_CONNECTION_NAME") or None,

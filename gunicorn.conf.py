@@ -4,8 +4,10 @@ Every value comes from config.py (`Settings.server`: HOST, PORT, WORKERS,
 GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_ACCESS_LOG, GUNICORN_LOG_LEVEL), so the
 Makefile, scripts/serve.sh and the image set the same names; a `--bind` or `--workers`
 on the command line (the tests' servers) still wins. Threads let one worker answer the
-page's parallel callback requests; queries are cached per worker (or in Redis when
-REDIS_URL is set).
+page's parallel callback requests. Several workers share one cache: Redis when REDIS_URL
+is set, else (unless CACHE_TYPE says otherwise) a FileSystemCache in a private temporary
+directory made at start and removed at exit (`shared_cache`), so that what one worker
+rendered or queried, and the warm-up after a build, serve them all.
 """
 
 import os
@@ -48,3 +50,25 @@ def on_starting(server):
     except ConfigError as refusal:
         server.log.error("Refusing to start: %s", refusal)
         raise SystemExit(1) from None
+    shared_cache(server)
+
+
+_made_cache_dirs = []
+
+
+def shared_cache(server):
+    """Several workers and no cache configured: one FileSystemCache for them all
+    (config.share_cache_between_workers), set before the workers load the app."""
+    from config import share_cache_between_workers
+
+    directory = share_cache_between_workers(server.cfg.workers)
+    if directory is not None:
+        _made_cache_dirs.append(directory)
+        server.log.info("Workers share a file cache in %s", directory)
+
+
+def on_exit(server):
+    import shutil
+
+    for directory in _made_cache_dirs:
+        shutil.rmtree(directory, ignore_errors=True)

@@ -43,13 +43,21 @@ class SafeCache:
         return self.store is not None
 
     def fill(self) -> float:
-        """How full a bounded per-process store is (entries / threshold); 0 for any other
-        (Redis, none). Reads cachelib SimpleCache's `_cache` and `_threshold` (pinned)."""
+        """How full a bounded store is (entries / threshold); 0 for an unbounded one
+        (Redis, none). Reads cachelib's SimpleCache `_cache` and FileSystemCache
+        `_file_count` with their `_threshold` (cachelib is pinned)."""
         backend = getattr(self.store, "cache", None)
-        entries, threshold = getattr(backend, "_cache", None), getattr(backend, "_threshold", 0)
-        if entries is None or not threshold:
+        threshold = getattr(backend, "_threshold", 0)
+        if not threshold:
             return 0.0
-        return len(entries) / threshold
+        entries = getattr(backend, "_cache", None)
+        if entries is not None:
+            return len(entries) / threshold
+        try:
+            return getattr(backend, "_file_count", 0) / threshold
+        except Exception as exc:  # noqa: BLE001  (a store that cannot count is not full)
+            self._failed("fill", exc)
+            return 0.0
 
     def get(self, key: str):
         """The value stored under `key` (None when absent, when there is no cache, or

@@ -119,6 +119,25 @@ def test_gunicorn_binds_and_forks_as_host_port_and_workers_say(monkeypatch):
     assert runpy.run_path(str(REPO_ROOT / "gunicorn.conf.py"))["bind"] == "[::1]:9000"
 
 
+def test_several_workers_without_a_chosen_cache_share_a_private_file_cache(tmp_path):
+    environ = {}
+    directory = config.share_cache_between_workers(2, environ)
+    try:
+        assert directory.is_dir() and directory.stat().st_mode & 0o777 == 0o700
+        settings = load_settings(environ=environ)
+        assert settings.cache_type == "FileSystemCache" and settings.cache_dir == directory
+        flask_config = settings.flask_cache_config()
+        assert flask_config["CACHE_DIR"] == str(directory) and flask_config["CACHE_OPTIONS"]["mode"] == 0o600
+    finally:
+        directory.rmdir()
+    # One worker, or a cache chosen: nothing is made and nothing changes.
+    for workers, env in [(1, {}), (3, {"CACHE_TYPE": "simple"}), (3, {"REDIS_URL": "redis://cache:6379/0"})]:
+        before = dict(env)
+        assert config.share_cache_between_workers(workers, env) is None and env == before
+    with pytest.raises(ConfigError, match="ACCURX_CACHE_DIR"):
+        load_settings({"CACHE_TYPE": "file"}, environ={})
+
+
 def test_make_run_and_the_image_set_the_names_gunicorn_reads():
     makefile = (REPO_ROOT / "Makefile").read_text()
     serve_recipe = makefile.split("\nserve:", 1)[1].split("\n\n", 1)[0]

@@ -265,3 +265,27 @@ def test_a_small_per_process_cache_stops_the_warm_up_before_it_evicts_the_tab_vi
         assert client.post("/_dash-update-component", data=body, headers=CHROMIUM_HEADERS).status_code == 200
     assert [line["response_cache"] for line in callback_lines(caplog)] == ["hit", "hit"]
     assert calls == []
+
+
+def test_workers_sharing_a_file_cache_warm_once_and_serve_each_others_renders(
+        make_app, tmp_path, monkeypatch, caplog):
+    """Several gunicorn workers with no Redis share a FileSystemCache (gunicorn.conf.py,
+    config.share_cache_between_workers): one warms a build for all, and what one rendered
+    the other answers without asking the warehouse."""
+    shared = {"CACHE_TYPE": "FileSystemCache", "ACCURX_CACHE_DIR": str(tmp_path / "cache")}
+    first, first_warmer = warmed(make_app, **shared)
+    assert first_warmer.last_report["outcome"] == "finished"
+    assert 0 < first.server.extensions[EXTENSION_KEY].cache.fill() < warm_up.FULL_SHARE
+
+    second, second_warmer = warmed(make_app, **shared)  # another process, the same directory
+    assert second_warmer.last_report["outcome"] == "another worker warms this build"
+    calls = counting_executes(second, monkeypatch)
+    caplog.set_level("INFO", logger="accurx.callbacks")
+    caplog.clear()
+    client = second.server.test_client()
+    for body in BROWSER_BODIES:
+        assert client.post("/_dash-update-component", data=body, headers=CHROMIUM_HEADERS).status_code == 200
+    assert [line["response_cache"] for line in callback_lines(caplog)] == ["hit", "hit"]
+    assert calls == []
+    files = list((tmp_path / "cache").iterdir())
+    assert files and all(f.stat().st_mode & 0o077 == 0 for f in files)  # only this user reads them

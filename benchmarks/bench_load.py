@@ -4,11 +4,12 @@ real browser sent (captured by bench_dashboard.py).
 Each user loops: pick a page, send its callbacks one after another, think 2 s. Bounded
 in time (DURATION_S per run) and in count; only loopback traffic. Runs: 10 and 50 users,
 cold (fresh server), warm (same server again, 30 s later) and after warm-up (once the
-server's warm-up after start has ended), per-process cache and Redis; then 50
-users with the response cache off (serving/response_cache.py: what it contributes), and
-50 users who each open the customer pages of any of the warehouse's customers (the
-captured customer's id replaced by a random one per page load), so most customer
-requests are new to the caches.
+server's warm-up after start has ended), with the workers' shared file cache (the
+default without REDIS_URL, gunicorn.conf.py), a per-process cache (CACHE_TYPE=simple)
+and Redis; then 50 users with the response cache off (serving/response_cache.py: what it
+contributes), and 50 users who each open the customer pages of any of the warehouse's
+customers (the captured customer's id replaced by a random one per page load), so most
+customer requests are new to the caches, with each of the first two caches.
 """
 
 from __future__ import annotations
@@ -120,7 +121,8 @@ def _free_port() -> int:
 
 def _wait_for_warm_up(base_url: str, quiet_s: float = 10.0, limit_s: float = 300.0) -> None:
     """Until the server's warm-up has ended: at least one `warm_up` outcome in its log and
-    no new one for `quiet_s` (each worker with a per-process cache warms its own copy).
+    no new one for `quiet_s` (each worker with a per-process cache warms its own copy;
+    with a shared cache one warms and the others log that they leave it to it).
     "cold" and "warm" overlap the warm-up; this phase measures the state it leaves."""
     log_path = _fixtures.ARTIFACTS / f"gunicorn-{base_url.rsplit(':', 1)[1]}.log"
     deadline = time.monotonic() + limit_s
@@ -150,11 +152,14 @@ def run(bench_dir: Path, scale: str, seed: int) -> Path:
                               "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
                              stdout=subprocess.DEVNULL)
     redis_env = {"REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
+    per_process = {"CACHE_TYPE": "simple"}
     scenarios = [
-        ("per-process", {}, (10, 50), None),
+        ("file (shared by the workers)", {}, (10, 50), None),
+        ("per-process", per_process, (10, 50), None),
         ("redis", redis_env, (10, 50), None),
-        ("per-process, response cache off", {"ACCURX_RESPONSE_CACHE": "0"}, (50,), None),
-        (f"per-process, any of {len(every_customer)} customers", {}, (50,), customers),
+        ("file, response cache off", {"ACCURX_RESPONSE_CACHE": "0"}, (50,), None),
+        (f"file, any of {len(every_customer)} customers", {}, (50,), customers),
+        (f"per-process, any of {len(every_customer)} customers", per_process, (50,), customers),
     ]
     try:
         time.sleep(0.5)

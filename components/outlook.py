@@ -285,6 +285,13 @@ def _weekly_actuals(actuals: pd.DataFrame, feature: str, through) -> pd.Series:
     return series.reindex(weeks, fill_value=0)
 
 
+def ever_used(actuals: pd.DataFrame, forecast: pd.DataFrame, feature: str) -> bool:
+    """True when the feature has any actual events or any non-zero forecast bound."""
+    events = actuals.loc[actuals["feature"] == feature, "events"]
+    upper = forecast.loc[forecast["feature"] == feature, "upper_95"]
+    return bool((events.fillna(0) > 0).any() or (upper.fillna(0) > 0).any())
+
+
 def _forecast_title(forecast: pd.DataFrame, accuracy: pd.DataFrame, feature: str) -> str:
     rows = forecast[forecast["feature"] == feature]
     if rows.empty:
@@ -302,7 +309,10 @@ def forecast_figure(actuals: pd.DataFrame, forecast: pd.DataFrame, accuracy: pd.
     """One panel per feature with forecast rows (`forecast_sentences` names the others):
     the actual weekly events (solid), the forecast (dashed) and its 80% and 95% bands
     (shaded), the model, training date and low confidence in the panel's title."""
-    features = [f for f in features if (forecast["feature"] == f).any()] or features[:1]
+    forecast_rows = [f for f in features if (forecast["feature"] == f).any()]
+    # A feature nobody used and nothing is expected of (no event maps to Patient Triage,
+    # say) would be a flat panel at 0: its sentence says so instead.
+    features = [f for f in forecast_rows if ever_used(actuals, forecast, f)] or forecast_rows[:1] or features[:1]
     titles = [_forecast_title(forecast, accuracy, f) for f in features]
     height = max(340, height_per_feature * len(features) + 150)
     # About 90 px between panels, whatever the height: room for the dates and the next title.
@@ -373,6 +383,8 @@ def forecast_sentences(actuals: pd.DataFrame, forecast: pd.DataFrame, accuracy: 
             continue
         model = rows["model"].iloc[0]
         low = " Low confidence: use it as a rough guide only." if low_confidence(accuracy, feature) else ""
+        if not ever_used(actuals, forecast, feature):
+            low += " No use of it in these weeks, so the chart leaves it out."
         items.append(html.Li([
             html.Strong(f"{feature}: "),
             (f"{model}, trained on the weeks to {trained}. Next {len(rows)} weeks: "

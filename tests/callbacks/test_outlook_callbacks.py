@@ -50,7 +50,10 @@ def test_forecast_chart_and_words_per_feature(app, views, text_of):
     with app.server.app_context():
         figure, config, summary = outlook.show_outlook_forecast(None)
         one, one_config, _ = outlook.show_outlook_forecast("SMS")
-    assert sum(t["name"] == "Forecast" for t in figure["data"]) == len(modelled)
+    actuals = views("org_feature_usage_weekly").groupby("feature")["events"].sum()
+    used = {f for f in modelled if actuals.get(f, 0) > 0
+            or (weekly.loc[weekly["feature"] == f, "upper_95"].fillna(0) > 0).any()}
+    assert sum(t["name"] == "Forecast" for t in figure["data"]) == len(used)
     assert "typical weekly error +/-" in text_of(summary)
     assert config["toImageButtonOptions"]["filename"] == "outlook_forecast_all-features"
     (title,) = one["layout"]["annotations"]

@@ -96,6 +96,19 @@ def test_insufficient_history_shows_actuals_and_says_so():
     assert "no forecast yet" in str(items[2])
 
 
+def test_a_feature_nobody_used_gets_a_sentence_not_a_flat_panel():
+    forecast = pd.concat([_forecast(), _forecast("Patient Triage", level=0.0)])
+    actuals = pd.concat([_actuals(), _actuals("Patient Triage", events=(0, 0, 0))])
+    fig = go.Figure(outlook.forecast_figure(actuals, forecast, _accuracy(), ["Patient Triage", "SMS"], "Weekly"))
+    assert [a.text.split(" ·")[0] for a in fig.layout.annotations] == ["SMS"]
+    sentences = outlook.forecast_sentences(actuals, forecast, _accuracy(), ["Patient Triage", "SMS"])
+    unused, used = sentences.children.children
+    assert "the chart leaves it out" in str(unused) and "the chart leaves it out" not in str(used)
+    # Alone (the feature filter picked it), it is still drawn: an empty chart says less.
+    alone = go.Figure(outlook.forecast_figure(actuals, forecast, _accuracy(), ["Patient Triage"], "Weekly"))
+    assert [a.text.split(" ·")[0] for a in alone.layout.annotations] == ["Patient Triage"]
+
+
 # ---------------------------------------------------------------- who may cancel
 def _ranking():
     return pd.DataFrame({

@@ -115,9 +115,11 @@ log = logging.getLogger("accurx.config")
 
 
 SIMPLE_CACHE_MAX_ENTRIES = 20_000
-# A FileSystemCache keeps one file per entry (a rendered response is ~1-50 KB): room for
-# every page of 3,000 customers and their queries, a few hundred MB on disk at most.
-FILE_CACHE_MAX_ENTRIES = 60_000
+# A FileSystemCache keeps one file per entry. The demo's warm-up stores ~7,000 (23 per
+# page: its callback responses and the query results behind them; 7.7 KB each on
+# average), so 3,000 customers' pages need ~70,000: room for them under the warm-up's
+# 80% stop, about 800 MB of disk at most.
+FILE_CACHE_MAX_ENTRIES = 100_000
 
 
 class ConfigError(ValueError):

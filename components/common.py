@@ -512,6 +512,19 @@ def col_customer(field: str = "organisation_name", header: str = "Customer",
     }
 
 
+def iso_dates(values: pd.Series, with_time: bool = False) -> pd.Series:
+    """Datetimes as 'YYYY-MM-DD' (or 'YYYY-MM-DD HH:MM:SS') strings, missing as None.
+    Through numpy's datetime64 to text, not `Series.dt.strftime` (a Python call per value)."""
+    stamps = pd.to_datetime(values)
+    missing = stamps.isna().to_numpy()
+    unit = "datetime64[s]" if with_time else "datetime64[D]"
+    text = stamps.to_numpy(dtype="datetime64[ns]").astype(unit).astype(str).astype(object)
+    if with_time:
+        text = np.array([value.replace("T", " ") for value in text], dtype=object)
+    text[missing] = None
+    return pd.Series(text, index=values.index, dtype=object)
+
+
 def grid_rows(frame: pd.DataFrame) -> list[dict]:
     """DataFrame rows for a grid: dates as ISO strings, missing values as None, numbers
     as Python int/float.
@@ -525,8 +538,7 @@ def grid_rows(frame: pd.DataFrame) -> list[dict]:
         values = frame[col]
         if pd.api.types.is_datetime64_any_dtype(values):
             present = values.dropna()
-            whole_days = (present.dt.normalize() == present).all()
-            values = values.dt.strftime("%Y-%m-%d" if whole_days else "%Y-%m-%d %H:%M:%S")
+            values = iso_dates(values, with_time=not (present.dt.normalize() == present).all())
         missing = values.isna()
         values = values.astype(object)
         if missing.any():

@@ -38,7 +38,13 @@ import statistics
 import time
 from pathlib import Path
 
-from benchmarks.bench_dashboard import CAPTURE_FILE, _first_customer, _fixtures, first_loads, page_paths
+from benchmarks.bench_dashboard import (
+    CAPTURE_FILE,
+    _first_customer,
+    _fixtures,
+    first_loads,
+    page_paths,
+)
 from benchmarks.bench_warehouse import ensure_built
 from benchmarks.common import REPO_ROOT, write_results
 
@@ -112,7 +118,6 @@ def _post(client, body: str) -> tuple[float, float, int, int]:
 
 def measure(db_path: Path, bodies: list[dict]) -> tuple[list[dict], list[str]]:
     """Cold and cached milliseconds of every body; the registered callbacks not sent."""
-    import logging
 
     from app import create_app
 

@@ -34,6 +34,7 @@ from components.common import (
     fmt_date,
     fmt_int,
     graph,
+    iso_dates,
     kpi_card,
     label_px,
     loading,
@@ -263,16 +264,18 @@ STATUS_LABELS = {"confirmed": "Confirmed", "provisional": "Provisional", "revers
 
 def cancellations_grid(cancellations: pd.DataFrame, file_name: str):
     """Every cancellation with the usage before it, latest first."""
+    first = pd.to_datetime(cancellations["first_export_date"])
+    # The 12 weeks before the cancellation reach back before the data: say so (the
+    # sentence built only for those rows, the comparison for all at once).
+    short = (first > pd.to_datetime(cancellations["change_date"]) - pd.Timedelta(days=91)).to_numpy()
+    history = np.full(len(cancellations), "", dtype=object)
+    history[short] = [f"data starts {fmt_date(day)}" for day in first[short]]
     frame = cancellations.assign(
         region=cancellations["region"].fillna("Unknown"),
         status=cancellations["status"].map(STATUS_LABELS).fillna(cancellations["status"]),
-        history=[
-            "" if pd.isna(first) or pd.Timestamp(first) <= pd.Timestamp(day) - pd.Timedelta(days=91)
-            else f"data starts {fmt_date(first)}"
-            for first, day in zip(cancellations["first_export_date"], cancellations["change_date"])
-        ],
+        history=history,
         row_key=cancellations["organisation_id"].astype(str) + "|" + cancellations["feature"]
-        + "|" + pd.to_datetime(cancellations["change_date"]).dt.strftime("%Y-%m-%d"),
+        + "|" + iso_dates(cancellations["change_date"]),
     )
     wrap = {"wrapHeaderText": True, "autoHeaderHeight": True}
     columns = [

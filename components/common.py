@@ -515,17 +515,39 @@ def col_customer(field: str = "organisation_name", header: str = "Customer",
     }
 
 
+def iso_dates(values: pd.Series, with_time: bool = False) -> pd.Series:
+    """Datetimes as 'YYYY-MM-DD' (or 'YYYY-MM-DD HH:MM:SS') strings, missing as None.
+    Through numpy's datetime64 to text, not `Series.dt.strftime` (a Python call per value)."""
+    stamps = pd.to_datetime(values)
+    missing = stamps.isna().to_numpy()
+    unit = "datetime64[s]" if with_time else "datetime64[D]"
+    text = stamps.to_numpy(dtype="datetime64[ns]").astype(unit).astype(str).astype(object)
+    if with_time:
+        text = np.array([value.replace("T", " ") for value in text], dtype=object)
+    text[missing] = None
+    return pd.Series(text, index=values.index, dtype=object)
+
+
 def grid_rows(frame: pd.DataFrame) -> list[dict]:
-    """DataFrame rows for a grid: dates as ISO strings, missing values as None."""
-    out = frame.copy()
-    for col in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[col]):
-            if (out[col].dropna().dt.normalize() == out[col].dropna()).all():
-                out[col] = out[col].dt.strftime("%Y-%m-%d")
-            else:
-                out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M:%S")
-    out = out.astype(object).where(out.notna(), None)
-    return out.to_dict("records")
+    """DataFrame rows for a grid: dates as ISO strings, missing values as None, numbers
+    as Python int/float.
+
+    Built column by column (one list of Python values each) and zipped into records:
+    `DataFrame.to_dict("records")` boxes every cell on its own, which for the grids of
+    thousands of rows at 3,000 customers was most of a callback's time."""
+    names = list(frame.columns)
+    columns = []
+    for col in names:
+        values = frame[col]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            present = values.dropna()
+            values = iso_dates(values, with_time=not (present.dt.normalize() == present).all())
+        missing = values.isna()
+        values = values.astype(object)
+        if missing.any():
+            values = values.where(~missing, None)
+        columns.append(values.tolist())
+    return [dict(zip(names, row)) for row in zip(*columns)]
 
 
 # Spreadsheet formula injection: a text cell starting with =, +, - or @ is written as

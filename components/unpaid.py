@@ -9,6 +9,7 @@ never a name or an email), exportable as CSV.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from dash import dcc, html
 
@@ -213,13 +214,20 @@ def reason_notes(reasons: pd.DataFrame, totals: pd.Series | None):
 
 
 # ---------------------------------------------------------------- who
-def main_reason(row, reasons: pd.DataFrame) -> str:
-    """The label of the reason with most events in `row` (the earlier one in the
-    warehouse's order on a tie); "" without events."""
+def main_reasons(customers: pd.DataFrame, reasons: pd.DataFrame) -> list[str]:
+    """Per row of `customers`, the label of the reason with most events (the earlier one
+    in the warehouse's order on a tie); "" for a row without events. One count column per
+    reason code (a missing column counts 0), compared for all rows at once."""
     codes = reasons["reason"].tolist()
-    counts = {r: row.get(r, 0) or 0 for r in codes}
-    reason = max(codes, key=lambda r: (counts[r], -codes.index(r)))
-    return reason_label(reasons, reason) if counts[reason] else ""
+    if not codes or customers.empty:
+        return [""] * len(customers)
+    counts = np.column_stack([
+        customers[code].fillna(0).to_numpy(dtype=float) if code in customers
+        else np.zeros(len(customers)) for code in codes
+    ])
+    first_most = counts.argmax(axis=1)  # argmax keeps the first of equal counts
+    labels = [reason_label(reasons, code) for code in codes]
+    return [labels[i] if counts[row, i] else "" for row, i in enumerate(first_most)]
 
 
 def customers_grid(customers: pd.DataFrame, reasons: pd.DataFrame, file_name: str,
@@ -230,7 +238,7 @@ def customers_grid(customers: pd.DataFrame, reasons: pd.DataFrame, file_name: st
     frame = customers.assign(
         rank=range(1, len(customers) + 1),
         region=customers["region"].fillna("Unknown"),
-        main_reason=customers.apply(main_reason, axis=1, reasons=reasons),
+        main_reason=main_reasons(customers, reasons),
     )
     columns = [
         col_int("rank", "Rank", maxWidth=100, minWidth=95, **wrap),

@@ -87,37 +87,29 @@ order by c.change_date desc, organisation_name, c.feature
 -- params: feature (text or '*'), window_start (date: :data_end - 27), data_end (date:
 --   the latest export date, so the window is the last 28 days of data)
 -- last_event_date: its latest event of the feature up to :data_end (null: never).
-with latest_day as (
-    select organisation_id, feature, max(date) as latest_known_day
-    from {presentation}.org_feature_daily
-    where feature = :feature or :feature = '*'
-    group by organisation_id, feature
-),
-
-enabled_now as (
-    select d.organisation_id, d.feature, d.date as latest_known_day, d.selected_option
-    from {presentation}.org_feature_daily as d
-    inner join latest_day as l
-        on l.organisation_id = d.organisation_id
-        and l.feature = d.feature
-        and l.latest_known_day = d.date
-    where d.is_enabled
-),
-
-recent_usage as (
-    select organisation_id, feature, sum(events) as events
-    from {presentation}.usage_user_daily
-    where date between :window_start and :data_end
+-- Reads the latest known day per (organisation, feature) and the events per
+-- (organisation, feature, day) that the warehouse keeps, not every known day and every
+-- user's day: one pass over the day totals of the enabled pairs gives both the window's
+-- events and the last event date.
+with enabled_now as (
+    select organisation_id, feature, latest_known_day, selected_option
+    from {presentation}.org_feature_latest_day
+    where is_enabled
         and (feature = :feature or :feature = '*')
-    group by organisation_id, feature
 ),
 
-last_use as (
-    select organisation_id, feature, max(date) as last_event_date
-    from {presentation}.usage_user_daily
-    where date <= :data_end
-        and (feature = :feature or :feature = '*')
-    group by organisation_id, feature
+usage_to_end as (
+    select
+        u.organisation_id,
+        u.feature,
+        sum(case when u.date >= :window_start then u.events else 0 end) as recent_events,
+        max(u.date) as last_event_date
+    from {presentation}.org_feature_usage_daily as u
+    inner join enabled_now as e
+        on e.organisation_id = u.organisation_id
+        and e.feature = u.feature
+    where u.date <= :data_end
+    group by u.organisation_id, u.feature
 )
 
 select
@@ -127,15 +119,12 @@ select
     e.feature,
     e.selected_option,
     e.latest_known_day,
-    l.last_event_date
+    u.last_event_date
 from enabled_now as e
-left join recent_usage as r
-    on r.organisation_id = e.organisation_id
-    and r.feature = e.feature
-left join last_use as l
-    on l.organisation_id = e.organisation_id
-    and l.feature = e.feature
+left join usage_to_end as u
+    on u.organisation_id = e.organisation_id
+    and u.feature = e.feature
 left join {presentation}.organisations as o
     on o.organisation_id = e.organisation_id
-where coalesce(r.events, 0) = 0
-order by l.last_event_date nulls first, organisation_name, e.feature
+where coalesce(u.recent_events, 0) = 0
+order by u.last_event_date nulls first, organisation_name, e.feature

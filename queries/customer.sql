@@ -15,7 +15,8 @@ order by feature, date
 -- option is the organisation's option on its last known day of the week (null when no
 -- day of the week is known); peers are every organisation with that same feature and
 -- option that week, the organisation included, and peer_median_events the median of
--- their weekly events (0 for a peer without events).
+-- their weekly events (0 for a peer without events): option_usage_weekly, computed once
+-- by the warehouse build for every (week, feature, option).
 with my_usage as (
     select week_start, feature, events, active_users, users_with_access
     from {presentation}.org_feature_usage_weekly
@@ -42,34 +43,6 @@ mine as (
     full outer join my_usage as u
         on u.week_start = o.week_start
         and u.feature = o.feature
-),
-
-peer_weeks as (
-    select
-        w.week_start,
-        w.feature,
-        w.last_option,
-        coalesce(u.events, 0) as events
-    from {presentation}.org_feature_weekly as w
-    inner join my_option as m
-        on m.week_start = w.week_start
-        and m.feature = w.feature
-        and m.last_option = w.last_option
-    left join {presentation}.org_feature_usage_weekly as u
-        on u.organisation_id = w.organisation_id
-        and u.week_start = w.week_start
-        and u.feature = w.feature
-),
-
-peers as (
-    select
-        week_start,
-        feature,
-        last_option,
-        median(events) as peer_median_events,
-        count(*) as peer_count
-    from peer_weeks
-    group by week_start, feature, last_option
 )
 
 select
@@ -82,7 +55,7 @@ select
     peers.peer_median_events,
     peers.peer_count
 from mine
-left join peers
+left join {presentation}.option_usage_weekly as peers
     on peers.week_start = mine.week_start
     and peers.feature = mine.feature
     and peers.last_option = mine.last_option

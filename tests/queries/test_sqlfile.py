@@ -18,6 +18,9 @@ CONTRACT_VIEWS = {
     "unpaid_usage_weekly", "feature_entitlement_changes", "feature_retention_cohorts",
     "data_quality", "quarantine", "organisations", "unpaid_reasons",
     "usage_forecast_weekly", "usage_forecast_accuracy", "churn_risk", "churn_risk_backtest",
+    # Not in METRICS.md but presentation views under a dbt model contract all the same
+    # (warehouse/models/presentation): small tables the app reads at 3,000 customers.
+    "org_feature_latest_day", "org_feature_usage_daily", "option_usage_weekly",
 }
 
 

@@ -5,16 +5,20 @@ process and a query interrupted by the statement timeout, each injected for real
 from __future__ import annotations
 
 import os
+import itertools
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 from runner_support import ORGANISATIONS, assert_backoff, cached_runner
 
 from config import load_settings
+from queries.backends.duckdb import MAX_CONCURRENT_QUERIES, DuckDBBackend
 from queries.errors import WarehouseError, staleness_of
 from queries.runner import Runner
 
@@ -228,12 +232,14 @@ def test_missing_view_is_neither_retried_nor_served_stale(warehouse, query_log):
     assert query_log()[-1]["error"] == "missing_view"
 
 
-def test_a_query_waits_for_the_files_lock_at_most_the_statement_timeout(warehouse):
-    """Queries on one file run one at a time: a query queued behind others gives up
-    after the statement timeout (a timeout, served stale if it can) instead of waiting
-    for every query ahead of it."""
-    import threading
-
+def test_a_query_beyond_the_bound_waits_at_most_the_statement_timeout(warehouse):
+    """At most MAX_CONCURRENT_QUERIES queries of a process run at once on one file: one
+    more, queued behind them, gives up after the statement timeout (a timeout, served
+    stale if it can) instead of waiting for every query ahead of it."""
+    held = [Held(backend_for(warehouse, timeout=120)) for _ in range(MAX_CONCURRENT_QUERIES)]
+    for query in held:
+        query.start(COUNT_ORGANISATIONS)
+        assert query.entered.wait(60), "a held query never started"
     runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), "ACCURX_STATEMENT_TIMEOUT_SECONDS": "1",
                             "ACCURX_QUERY_ATTEMPTS": "1"})
     raised: list[WarehouseError] = []
@@ -244,13 +250,210 @@ def test_a_query_waits_for_the_files_lock_at_most_the_statement_timeout(warehous
         except WarehouseError as exc:
             raised.append(exc)
 
-    with runner.backend._shared.lock:  # a long query of another request holds the file
-        started = time.monotonic()
-        waiter = threading.Thread(target=ask, daemon=True)
-        waiter.start()
-        waiter.join(timeout=10)
-        waited = time.monotonic() - started
-    assert raised, "the query was still waiting for the lock after 10 s"
+    started = time.monotonic()
+    waiter = threading.Thread(target=ask, daemon=True)
+    waiter.start()
+    waiter.join(timeout=10)
+    waited = time.monotonic() - started
+    assert raised, "the query was still waiting for a turn after 10 s"
     assert raised[0].kind == "timeout" and raised[0].facts["cause"] == "LockWait"
     assert 0.9 <= waited < 3
-    assert len(runner.run("organisations", "all_organisations")) == 2  # the lock is free again
+    for query in held:  # the queries that held every turn were not disturbed
+        assert query.finish() == [(len(ORGANISATIONS), HELD)]
+    assert len(runner.run("organisations", "all_organisations")) == 2  # the turns are free again
+
+
+# ---------------------------------------------------------------- DuckDB: concurrent queries
+COUNT_ORGANISATIONS = 'select (select count(*) from "04_PRESENTATION".organisations) as n, {hold}() as held'
+NAMES = 'select organisation_name from "04_PRESENTATION".organisations order by organisation_id'
+# Long enough never to end by itself within a test: ended by an interrupt.
+CROSS_JOIN = "select sum(a.range * b.range) from range(100000000) a, range(100000000) b"
+HELD = 7
+
+
+def backend_for(path: Path, timeout: float, keep_open: float = 30) -> DuckDBBackend:
+    return DuckDBBackend(load_settings({"ACCURX_DUCKDB_PATH": str(path),
+                                        "ACCURX_STATEMENT_TIMEOUT_SECONDS": str(timeout),
+                                        "ACCURX_DUCKDB_KEEP_OPEN_SECONDS": str(keep_open)}, environ={}))
+
+
+class Held:
+    """A query run by `backend` in its own thread, on the backend's own cursor, that stays
+    in flight (inside a Python function DuckDB calls) until `finish`: `entered` is set
+    once DuckDB is running it. Its SQL names the function `{hold}`."""
+
+    _names = itertools.count()
+
+    def __init__(self, backend: DuckDBBackend):
+        self.backend = backend
+        self.entered, self.release = threading.Event(), threading.Event()
+        self.result: list | WarehouseError | None = None
+        self.name = f"hold_{next(self._names)}"
+        real_connect = backend.connect
+
+        def connect():
+            cursor = real_connect()
+            cursor.create_function(self.name, self._hold, [], "BIGINT", side_effects=True)
+            return cursor
+
+        backend.connect = connect
+
+    def _hold(self) -> int:
+        self.entered.set()
+        self.release.wait(60)
+        return HELD
+
+    def start(self, sql: str) -> Held:
+        def run():
+            try:
+                self.result = self.backend.execute(sql.format(hold=self.name), [])[1]
+            except WarehouseError as exc:
+                self.result = exc
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        return self
+
+    def finish(self):
+        self.release.set()
+        self.thread.join(timeout=60)
+        assert not self.thread.is_alive()
+        return self.result
+
+
+class Running:
+    """A real long computation (CROSS_JOIN) run by `backend` in its own thread: `started`
+    is set just before DuckDB is asked; `interrupt` ends it through its own cursor."""
+
+    def __init__(self, backend: DuckDBBackend):
+        self.started, self.done = threading.Event(), threading.Event()
+        self.cursor = None
+        self.result: Any = None
+        real_connect = backend.connect
+
+        def connect():
+            self.cursor = real_connect()
+            return Announced(self.cursor, self.started)
+
+        backend.connect = connect
+
+        def run():
+            try:
+                self.result = backend.execute(CROSS_JOIN, [])
+            except WarehouseError as exc:
+                self.result = exc
+            finally:
+                self.done.set()
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+
+
+class Announced:
+    """A cursor that sets `started` when asked to run its statement."""
+
+    def __init__(self, cursor, started):
+        self.cursor, self.started = cursor, started
+
+    def execute(self, sql, params):
+        self.started.set()
+        return self.cursor.execute(sql, params)
+
+    def interrupt(self):
+        self.cursor.interrupt()
+
+    def close(self):
+        self.cursor.close()
+
+
+def test_a_fast_query_completes_while_a_slow_one_is_still_running(warehouse):
+    """Queries on one file overlap: a small question is answered while a long computation
+    of another thread (same process, same file) is still running, and the long one is
+    still in flight afterwards (it ends only when interrupted)."""
+    slow = Running(backend_for(warehouse, timeout=300))
+    assert slow.started.wait(60)
+    fast = backend_for(warehouse, timeout=300)
+    columns, rows = fast.execute(NAMES, [])
+    assert (columns, rows) == (["organisation_name"], [(name,) for _, name in ORGANISATIONS])
+    assert not slow.done.is_set()  # the slow query was running all along
+    assert fast._shared.running == 1
+    slow.cursor.interrupt()
+    assert slow.done.wait(60)
+    assert isinstance(slow.result, WarehouseError) and slow.result.kind == "timeout"
+    assert fast._shared.running == 0
+
+
+def test_the_statement_timeout_interrupts_only_the_query_that_ran_over(warehouse):
+    """The watchdog interrupts the cursor of the query past its deadline: a query of
+    another thread, in flight on the same connection all the while, is answered."""
+    patient = Held(backend_for(warehouse, timeout=300)).start(COUNT_ORGANISATIONS)
+    assert patient.entered.wait(60)
+    hasty = backend_for(warehouse, timeout=1)
+    with pytest.raises(WarehouseError, match="took longer than 1 s") as raised:
+        hasty.execute(CROSS_JOIN, [])
+    assert raised.value.kind == "timeout" and raised.value.facts["cause"] == "InterruptException"
+    assert patient.thread.is_alive()  # still in flight after the other query's interrupt
+    assert patient.finish() == [(len(ORGANISATIONS), HELD)]
+    assert hasty._shared.connection is not None  # the shared connection was left alone
+    assert hasty.execute(NAMES, [])[1] == [(name,) for _, name in ORGANISATIONS]
+
+
+def test_a_rebuild_lets_queries_in_flight_finish_on_the_old_build(warehouse, make_tiny_warehouse):
+    """The file is replaced (os.replace, as `warehouse build` does) while a query runs on
+    the old build: that query is answered from the old build, not aborted; a query asked
+    meanwhile reads the new build (it waits for the old one to be let go), and so does
+    the next."""
+    before = Held(backend_for(warehouse, timeout=300)).start(COUNT_ORGANISATIONS)
+    assert before.entered.wait(60)
+    old_connection = before.backend._shared.connection
+    make_tiny_warehouse(warehouse, ORGANISATIONS + [(3, "Gamma Health Centre")])
+
+    meanwhile: list = []
+    asking = backend_for(warehouse, timeout=300)
+    looked = threading.Event()
+    real_identity = asking.identity
+
+    def identity():
+        try:
+            return real_identity()
+        finally:
+            looked.set()
+
+    asking.identity = identity
+    asker = threading.Thread(daemon=True, target=lambda: meanwhile.append(asking.execute(NAMES, [])[1]))
+    asker.start()
+    assert looked.wait(60)  # the asker has seen the new build, under the shared lock ...
+    with asking._shared.lock:  # ... and let go of it: it waits for the old build's query
+        assert asker.is_alive() and before.thread.is_alive()
+    assert before.finish() == [(2, HELD)]  # the old build's answer, in full
+    asker.join(timeout=60)
+    assert meanwhile == [[(name,) for _, name in ORGANISATIONS] + [("Gamma Health Centre",)]]
+    after = backend_for(warehouse, timeout=300)
+    assert after.execute(NAMES, [])[1][-1] == ("Gamma Health Centre",)
+    shared = after._shared
+    assert shared.connection is not old_connection and shared.identity == after.identity()
+    with pytest.raises(duckdb.ConnectionException):  # the old build's connection was closed
+        old_connection.execute("select 1")
+
+
+def test_the_idle_close_waits_for_the_query_running(warehouse):
+    """The connection is closed once idle for ACCURX_DUCKDB_KEEP_OPEN_SECONDS, never
+    under a query in flight: the idle check that comes due while a query runs leaves it
+    open, and the connection is closed once that query has ended and the delay passed."""
+    backend = backend_for(warehouse, timeout=300, keep_open=1)
+    backend.execute(NAMES, [])  # arms the idle check, due in 1 s
+    shared = backend._shared
+    first_check = shared._idle_timer
+    running = Held(backend_for(warehouse, timeout=300, keep_open=1)).start(COUNT_ORGANISATIONS)
+    assert running.entered.wait(60)
+    first_check.join(timeout=60)  # the idle check ran while the query was in flight
+    assert not first_check.is_alive() and running.thread.is_alive()
+    assert shared.connection is not None
+    assert shared._idle_timer is not first_check  # and looks again later
+    assert running.finish() == [(len(ORGANISATIONS), HELD)]
+    deadline = time.monotonic() + 20
+    while shared.connection is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert shared.connection is None
+    release = hold_write_lock(warehouse)  # raises if a reader still held the file
+    release()

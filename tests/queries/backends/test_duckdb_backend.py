@@ -4,8 +4,8 @@ process and a query interrupted by the statement timeout, each injected for real
 
 from __future__ import annotations
 
-import os
 import itertools
+import os
 import subprocess
 import sys
 import threading

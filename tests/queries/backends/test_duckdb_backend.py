@@ -5,6 +5,7 @@ process and a query interrupted by the statement timeout, each injected for real
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -457,3 +458,45 @@ def test_the_idle_close_waits_for_the_query_running(warehouse):
     assert shared.connection is None
     release = hold_write_lock(warehouse)  # raises if a reader still held the file
     release()
+
+
+
+FORK = """
+import json, os, sys
+from config import load_settings
+from queries.backends.duckdb import DuckDBBackend
+
+backend = DuckDBBackend(load_settings({"ACCURX_DUCKDB_PATH": sys.argv[1]}, environ={}))
+sql = 'select organisation_name from "04_PRESENTATION".organisations order by organisation_id'
+parent_rows = backend.execute(sql, [])[1]
+parent_connection = backend._shared.connection
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:
+    seen = backend._shared.connection
+    rows = backend.execute(sql, [])[1]
+    os.write(write, json.dumps({"saw_connection": seen is not None, "rows": rows,
+                                "own": backend._shared.connection is not parent_connection}).encode())
+    os._exit(0)
+os.close(write)
+with os.fdopen(read) as pipe:
+    child = json.loads(pipe.read())
+os.waitpid(pid, 0)
+print(json.dumps({"child": child, "parent_rows": parent_rows,
+                  "parent_kept": backend._shared.connection is parent_connection,
+                  "parent_after": backend.execute(sql, [])[1]}))
+"""
+
+
+def test_a_forked_process_opens_its_own_connection_and_leaves_the_parents_alone(warehouse):
+    """A forked child (a worker forked from a process that had queried) does not use its
+    parent's connection: it opens its own, and the parent's stays open and usable. In a
+    fresh interpreter: a child forked from pytest would inherit every earlier test's
+    DuckDB instances and threads, which DuckDB does not survive (it is not fork-safe;
+    gunicorn's master never queries, so its workers start without any)."""
+    out = subprocess.run([sys.executable, "-c", FORK, str(warehouse)], capture_output=True, text=True,
+                         timeout=120, cwd=Path(__file__).resolve().parents[3], check=True).stdout
+    report = json.loads(out.strip().splitlines()[-1])
+    names = [[name] for _, name in ORGANISATIONS]
+    assert report == {"child": {"saw_connection": False, "own": True, "rows": names},
+                      "parent_rows": names, "parent_kept": True, "parent_after": names}

@@ -66,10 +66,15 @@ def _cases(as_of: dt.date, org_ids: list[int]):
     return cases
 
 
-def measure(db: Path, threads: int, rounds: int, before: str | None, seed: int) -> dict:
+def measure(db: Path, threads: int, rounds: int, before: str | None, seed: int,
+            limit: int | None = None) -> dict:
     sys.path.insert(0, str(REPO_ROOT))
     if before:
         _use_backend_of(before)
+    elif limit:
+        import queries.backends.duckdb as backend
+
+        backend.MAX_CONCURRENT_QUERIES = limit  # read when the file's first backend is made
     from app import create_app
 
     logging.getLogger("accurx").setLevel(logging.WARNING)  # one line per query: not here
@@ -120,7 +125,8 @@ def measure(db: Path, threads: int, rounds: int, before: str | None, seed: int) 
         return round(statistics.median(v for name, v in latencies if name.startswith(prefix)), 1)
 
     return {
-        "backend": f"before ({before})" if before else "after (this tree)",
+        "backend": f"before ({before})" if before else
+                   f"after (this tree, {limit or 'default'} at once)",
         "threads": threads, "queries": len(ms), "errors": len(errors), "first_errors": errors[:3],
         "p50_ms": round(statistics.median(ms), 1), "p95_ms": round(quantiles[94], 1),
         "max_ms": round(ms[-1], 1), "wall_s": round(wall, 2),
@@ -140,19 +146,26 @@ def main() -> None:
     parser.add_argument("--before", default=None, help="commit whose DuckDB backend is 'before'")
     parser.add_argument("--pairs", type=int, default=0,
                         help="run PAIRS before/after pairs, each in a fresh process, and write results")
+    parser.add_argument("--limits", default="",
+                        help="comma-separated MAX_CONCURRENT_QUERIES to run 'after' with (default: "
+                             "the module's)")
     parser.add_argument("--only", choices=["before", "after"], help=argparse.SUPPRESS)
+    parser.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.only:
         print(json.dumps(measure(args.db.resolve(), args.threads, args.rounds,
-                                 args.before if args.only == "before" else None, args.seed)))
+                                 args.before if args.only == "before" else None, args.seed,
+                                 args.limit)))
         return
     runs = []
     for pair in range(args.pairs):
-        for side in ("before", "after"):
+        limits = [int(n) for n in args.limits.split(",") if n] or [None]
+        for side, limit in [("before", None)] + [("after", n) for n in limits]:
             out = subprocess.run(
                 [sys.executable, "-m", "benchmarks.bench_concurrency", "--only", side,
                  "--db", str(args.db), "--threads", str(args.threads), "--rounds", str(args.rounds),
-                 "--seed", str(args.seed), "--before", args.before or "HEAD"],
+                 "--seed", str(args.seed), "--before", args.before or "HEAD",
+                 *(["--limit", str(limit)] if limit else [])],
                 cwd=REPO_ROOT, check=True, capture_output=True, text=True).stdout
             result = {"pair": pair + 1, **json.loads(out.strip().splitlines()[-1])}
             runs.append(result)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import Input, Output
 
-from callbacks.common import problem_figure, problem_state, shows_problems, with_stale_notice
+from callbacks.common import PROBLEMS, problem_figure, problem_state, shows_problems, with_stale_notice
 from callbacks.filters import validate_feature
 from callbacks.parsers import parse_choice
 from callbacks.registry import callback
@@ -40,9 +40,15 @@ def validate_cohorts(cohorts: str | None) -> str:
     Input(ids.FEATURE, "value"),
 )
 def show_churn_changes(feature):
-    """Totals and the monthly chart of entitlement changes, and the feature (as given)
-    written for the retention heatmaps to follow (see the module docstring)."""
-    return (*_churn_changes(feature), feature or "")
+    """Totals and the monthly chart of entitlement changes, and the feature drawn ("" for
+    every feature, or when the filter is not a feature) written for the retention
+    heatmaps to follow (see the module docstring)."""
+    answer = _churn_changes(feature)
+    try:
+        drawn, _ = validate_feature(feature)
+    except PROBLEMS:
+        drawn = None  # the areas say why, each with its own answer
+    return (*answer, drawn or "")
 
 
 @shows_problems(lambda err: (problem_state(err), problem_figure(err), graph_config("churn_changes")))

@@ -16,7 +16,13 @@ from __future__ import annotations
 import pandas as pd
 from dash import Input, Output
 
-from callbacks.common import PROBLEMS, problem_figure, problem_state, shows_problems, with_stale_notice
+from callbacks.common import (
+    PROBLEMS,
+    problem_figure,
+    problem_state,
+    shows_problems,
+    with_stale_notice,
+)
 from callbacks.filters import validate_feature
 from callbacks.parsers import parse_choice
 from callbacks.registry import callback

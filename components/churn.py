@@ -107,10 +107,18 @@ def layout(params: UrlParams):
         ),
         section(
             "Retention by cohort",
-            loading(graph(ids.CHURN_RETENTION, filename="churn_retention",
-                          caption="Retention by cohort: the share of each month's new customers "
-                                  "still with the feature k months later",
-                          described_by=(ids.CHURN_SUMMARY,))),
+            loading([
+                # Written with the monthly chart; the heatmap waits for it (see
+                # callbacks/churn.py). In this loading area, so that the area stays hidden
+                # (and its spinner shows) while the monthly chart it waits for loads. Not
+                # null in the layout: a memory store resets a null to undefined when it
+                # mounts, which would ask for the heatmap once more.
+                dcc.Store(id=ids.CHURN_MONTHLY_DRAWN, data=""),
+                graph(ids.CHURN_RETENTION, filename="churn_retention",
+                      caption="Retention by cohort: the share of each month's new customers "
+                              "still with the feature k months later",
+                      described_by=(ids.CHURN_SUMMARY,)),
+            ]),
             subtitle="A customer's cohort is the month of its first day with the feature on. "
                      "Retained k months later: the feature is on on the customer's last known day "
                      "of that month. Customers whose first day in the data already had it on "

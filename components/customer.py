@@ -20,6 +20,7 @@ from dash import dcc, html
 from components import ids, outlook
 from components.common import (
     GREY,
+    LABEL_PAD,
     OKABE_ITO,
     UrlParams,
     chart_figure,
@@ -38,6 +39,7 @@ from components.common import (
     fmt_date,
     fmt_int,
     graph_config,
+    label_px,
     loading,
     merge,
     option_colour,
@@ -72,6 +74,13 @@ def layout(organisation_id: str, params: UrlParams):
         ], className="controls no-print justify-content-between"),
         loading(html.Div(id=ids.CUSTOMER_BODY)),
         loading(html.Div(id=ids.CUSTOMER_OUTLOOK_BODY)),
+        dcc.Store(id=ids.CUSTOMER_OUTLOOK_FOR),
+        # Never shown: it makes the page load dcc.Graph's code (an async chunk, loaded when
+        # the first graph mounts) with the page. The charts come in the callbacks' answers:
+        # without it the timeline waited for that chunk, and the sections' charts, asked
+        # for once the timeline's answer is in, could be drawn before it.
+        dcc.Graph(id=ids.CUSTOMER_GRAPH_CODE, style={"display": "none"},
+                  config={"staticPlot": True, "responsive": False}),
     ], className="customer-page")
 
 
@@ -168,7 +177,10 @@ def timeline_figure(days: pd.DataFrame, name: str) -> dict:
         })
     fig = fit_rows(themed(figure(traces), f"Entitlements over time<br><sup>{name}</sup>"),
                    rows=len(features), per_row=55)
-    merge(fig["layout"], {"barmode": "overlay", "bargap": 0.35, "legend": {"title": {"text": "Option"}}})
+    # Room for the feature names up front (see label_px): plotly would widen the margin
+    # and draw the chart again.
+    merge(fig["layout"], {"barmode": "overlay", "bargap": 0.35, "legend": {"title": {"text": "Option"}},
+                          "margin": {"l": label_px(features) + LABEL_PAD}})
     update_axes(fig, "x", type="date", tickformat="%-d %b %Y")
     update_axes(fig, "y", categoryorder="array", categoryarray=features, tickformat=None, rangemode=None)
     return fig
@@ -248,6 +260,7 @@ def unpaid_figure(by_reason: pd.DataFrame, reasons: pd.DataFrame, name: str) -> 
     fig = fit_rows(themed(figure(traces), f"Unpaid feature events by reason<br><sup>{name}</sup>"),
                    rows=len(order), per_row=45)
     fig["layout"]["barmode"] = "stack"
+    merge(fig["layout"], {"margin": {"l": label_px(labels) + LABEL_PAD}})  # as the timeline's
     whole_number_ticks(fig, by_reason.groupby("reason")["events"].sum().max())
     update_axes(fig, "y", tickformat=None, rangemode=None)
     return fig
@@ -261,24 +274,42 @@ def _chart(graph_id: str, chart: dict, filename: str) -> html.Figure:
         caption=title, described_by=(ids.CUSTOMER_FACTS,))
 
 
-def page(organisation: pd.Series, since: dt.date | None, weeks: str | None, days: pd.DataFrame,
-         usage: pd.DataFrame, by_reason: pd.DataFrame, recent: pd.DataFrame,
-         changes: pd.DataFrame, reasons: pd.DataFrame):
-    """The whole customer page for the period starting `since` (None: all data); `reasons`
-    words the unpaid reasons (queries.unpaid.reason_definitions())."""
+def page_top(organisation: pd.Series, since: dt.date | None, weeks: str | None,
+             days: pd.DataFrame, by_reason: pd.DataFrame, changes: pd.DataFrame):
+    """The top of the customer page for the period starting `since` (None: all data): the
+    header and the entitlement timeline, then the area the other sections are drawn into
+    (`sections`, by their own callback once this is shown: see callbacks/customer.py),
+    with the store that asks for them."""
     name = str(organisation["organisation_name"])
-    organisation_id = organisation["organisation_id"]
-    period = PERIODS.get(weeks or "", "All data").lower()
-    slug = lambda what: file_slug("customer", organisation_id, what, weeks and f"{weeks}w")
-    recent_rows = recent.assign(reason=[reason_label(reasons, r) for r in recent["reason"]])
     return html.Div([
         header(organisation, days, changes, by_reason, since),
         section(
             "Entitlement timeline",
-            _chart(ids.CUSTOMER_TIMELINE, timeline_figure(days, name), slug("entitlements")),
+            _chart(ids.CUSTOMER_TIMELINE, timeline_figure(days, name),
+                   _slug(organisation["organisation_id"], weeks, "entitlements")),
             subtitle="Each bar is a run of known days with one option; a gap is a day without an "
                      "export for this customer (nothing is guessed).",
         ),
+        dcc.Store(id=ids.CUSTOMER_SHOWN,
+                  data={"customer": str(organisation["organisation_id"]), "weeks": weeks}),
+        loading(html.Div(id=ids.CUSTOMER_SECTIONS)),
+    ])
+
+
+def _slug(organisation_id, weeks: str | None, what: str) -> str:
+    return file_slug("customer", organisation_id, what, weeks and f"{weeks}w")
+
+
+def sections(organisation: pd.Series, weeks: str | None, usage: pd.DataFrame,
+             by_reason: pd.DataFrame, recent: pd.DataFrame, changes: pd.DataFrame,
+             reasons: pd.DataFrame):
+    """The customer page's sections below the timeline, for the period `weeks`; `reasons`
+    words the unpaid reasons (queries.unpaid.reason_definitions())."""
+    name = str(organisation["organisation_name"])
+    period = PERIODS.get(weeks or "", "All data").lower()
+    slug = lambda what: _slug(organisation["organisation_id"], weeks, what)
+    recent_rows = recent.assign(reason=[reason_label(reasons, r) for r in recent["reason"]])
+    return html.Div([
         section(
             "Usage against customers with the same entitlement",
             _chart(ids.CUSTOMER_USAGE, usage_figure(usage, name), slug("usage")),
@@ -327,7 +358,6 @@ def page(organisation: pd.Series, since: dt.date | None, weeks: str | None, days
                      "within them, provisional while the data does not reach 28 days past it.",
         ),
     ])
-
 
 
 # ---------------------------------------------------------------- outlook

@@ -150,6 +150,9 @@ UNPAID_EVENTS_CLOSE = "unpaid-events-close"
 CHURN_COHORTS = url_param("cohorts")  # "all" | "new" | "censored"
 CHURN_SUMMARY = "churn-summary"
 CHURN_MONTHLY = "churn-monthly"
+# dcc.Store: the feature filter the monthly chart was last drawn for; the retention heatmap
+# waits for it, so the first chart is drawn and shown before the heavier heatmaps.
+CHURN_MONTHLY_DRAWN = "churn-monthly-drawn"
 CHURN_RETENTION = "churn-retention"
 CHURN_CANCELLATIONS_BODY = "churn-cancellations-body"
 CHURN_CANCELLATIONS_GRID = "churn-cancellations"  # grid name
@@ -174,11 +177,17 @@ CUSTOMER_WEEKS = url_param("weeks")  # how many recent weeks the trends show
 CUSTOMER_PRINT = "customer-print"
 CUSTOMER_FACTS = "customer-facts"  # the header's facts: the charts' description
 CUSTOMER_TIMELINE = "customer-timeline"
+# dcc.Store written with the header and timeline: the customer and period they show; the
+# sections below (CUSTOMER_SECTIONS) are asked for once it is in (callbacks/customer.py).
+CUSTOMER_SHOWN = "customer-shown"
+CUSTOMER_SECTIONS = "customer-sections"
+CUSTOMER_GRAPH_CODE = "customer-graph-code"  # a hidden graph: loads dcc.Graph's code with the page
 CUSTOMER_USAGE = "customer-usage"
 CUSTOMER_USERS = "customer-users"
 CUSTOMER_UNPAID = "customer-unpaid"
 CUSTOMER_UNPAID_GRID = "customer-unpaid-events"
 CUSTOMER_CHANGES_GRID = "customer-changes"
 CUSTOMER_OUTLOOK_BODY = "customer-outlook-body"
+CUSTOMER_OUTLOOK_FOR = "customer-outlook-for"  # dcc.Store: the customer the outlook area shows
 CUSTOMER_OUTLOOK_FORECAST = "customer-outlook-forecast"
 CUSTOMER_OUTLOOK_SUMMARY = "customer-outlook-summary"

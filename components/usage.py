@@ -17,6 +17,7 @@ from dash import dcc, html
 from components import ids
 from components.common import (
     GREY,
+    LABEL_PAD,
     UrlParams,
     col_customer,
     col_int,
@@ -27,6 +28,7 @@ from components.common import (
     file_slug,
     fmt_int,
     graph,
+    label_px,
     loading,
     merge,
     notice,
@@ -274,7 +276,11 @@ def leaderboard_figure(ranking: Ranking, metric: str, order: str, feature: str |
              f"{' · ' + feature if feature else ''} · {period_label}")
     fig = themed(figure(traces), title, height=max(320, 30 * len(rows) + 130))
     merge(fig["layout"], {"barmode": "overlay", "showlegend": every_feature, "bargap": 0.25,
-                          "margin": {"l": 10, "r": 40, "t": 80, "b": 50}, "clickmode": "event"})
+                          # Room for the row labels (13 px, two spaces after) and the axis
+                          # title up front (see label_px): plotly would widen the margins
+                          # and draw the chart again.
+                          "margin": {"l": label_px([f"{label}  " for label in labels], size=13) + LABEL_PAD,
+                                     "r": 40, "t": 80, "b": 100}, "clickmode": "event"})
     update_axes(fig, "y", autorange="reversed", tickfont={"size": 13}, ticksuffix="  ")
     update_axes(fig, "x", title={"text": info.label}, tickformat=info.d3_format, range=[0, reach],
                 showgrid=True, gridcolor="#E5E5E5", zeroline=True, zerolinecolor=GREY)

@@ -195,9 +195,14 @@ def test_every_chart_has_a_text_alternative(axe_page, customer_id, name):
     carrying the numbers it shows."""
     axe_page.goto(path_for(name, customer_id))
     settle(axe_page)
-    charts = axe_page.locator(".js-plotly-plot")
+    # Charts a reader can see: the customer page's hidden graph that loads dcc.Graph's
+    # code with the page (display: none, so outside the accessibility tree) is none.
+    charts = axe_page.locator(".js-plotly-plot >> visible=true")
     assert charts.count() > 0, f"{name} shows no chart"
-    assert axe_page.locator("figure .js-plotly-plot").count() == charts.count()
+    assert axe_page.locator("figure .js-plotly-plot >> visible=true").count() == charts.count()
+    hidden = axe_page.locator(".js-plotly-plot >> visible=false")
+    assert hidden.count() == (1 if name == "customer" else 0)
+    assert hidden.evaluate_all("graphs => graphs.every(g => g.closest('[style*=\"display: none\"]'))")
     for index in range(charts.count()):
         alternative = charts.nth(index).evaluate("""graph => {
             const figure = graph.closest('figure');

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -67,3 +70,49 @@ def test_unknown_feature_is_explained(page):
     page.goto("/?tab=churn&feature=Fax")
     page.wait_for_selector("#churn-summary .state-error")
     assert "no feature “Fax”" in page.locator("#churn-summary").inner_text()
+
+
+def callback_outputs(page) -> list[str]:
+    """The output of every Dash callback request the page sends from now on (a list
+    that fills as they are sent)."""
+    sent = []
+
+    def record(request):
+        if urlsplit(request.url).path == "/_dash-update-component" and request.method == "POST":
+            sent.append(json.loads(request.post_data)["output"])
+
+    page.on("request", record)
+    return sent
+
+
+def test_heatmap_follows_the_monthly_chart_and_a_feature_change_once(page, view):
+    """The heatmaps are asked for after the monthly chart's answer (a store it writes),
+    once per load and once per feature change (no repeated "updating"), and show the
+    cohorts of the feature chosen."""
+    sent = callback_outputs(page)
+    page.goto("/?tab=churn")
+    page.wait_for_selector("#churn-retention .hm image")
+    page.wait_for_load_state("networkidle")
+    monthly = [i for i, output in enumerate(sent) if "churn-monthly.figure" in output]
+    retention = [i for i, output in enumerate(sent) if "churn-retention.figure" in output]
+    assert len(monthly) == 1 and len(retention) == 1 and monthly[0] < retention[0]
+    every = view('select distinct feature from "04_PRESENTATION".feature_retention_cohorts')
+    assert len(page.evaluate("() => document.querySelector('#churn-retention .js-plotly-plot').data")) == len(every)
+
+    sent.clear()
+    page.locator(".controls .dash-dropdown").first.click()
+    page.get_by_role("option", name="Video", exact=True).click()
+    page.wait_for_url(re.compile(r"feature=Video"))
+    page.wait_for_function("() => document.querySelector('#churn-retention .js-plotly-plot')"
+                           ".layout.title.text.includes('Video')")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(500)  # a loop would keep sending
+    assert sum("churn-monthly.figure" in output for output in sent) == 1
+    assert sum("churn-retention.figure" in output for output in sent) == 1
+    cohorts = view('select distinct cohort_month, is_left_censored from "04_PRESENTATION".feature_retention_cohorts '
+                   "where feature = ?", ["Video"])
+    expected = {f"{month:%b %Y}" + (" · on before data" if censored else "")
+                for month, censored in zip(cohorts["cohort_month"], cohorts["is_left_censored"])}
+    assert set(heatmap_labels(page)) == expected
+    traces = page.evaluate("() => document.querySelector('#churn-retention .js-plotly-plot').data")
+    assert len(traces) == 1  # one feature, one heatmap

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -92,3 +94,38 @@ def test_unknown_customer_is_explained(page, path, message, screenshot):
     assert message in alert.inner_text()
     if "999999" in path:
         screenshot(page, "customer_unknown")
+
+
+def test_sections_and_outlook_follow_the_top_once(page, customer):
+    """The top of the page (header, timeline) is answered first; the sections and the
+    outlook are asked for once it is in, once each; a period change asks for the top and
+    the sections again, and leaves the outlook (the same customer) as drawn."""
+    organisation_id, name = customer
+    sent = []  # (output, HTTP status) of every callback answer
+    page.on("response", lambda response: sent.append(
+        (json.loads(response.request.post_data)["output"], response.status))
+        if urlsplit(response.url).path == "/_dash-update-component" else None)
+    page.goto(f"/customer/{organisation_id}")
+    page.locator("h1", has_text=name).wait_for()
+    page.wait_for_function("() => document.querySelectorAll('#customer-body .js-plotly-plot .main-svg').length >= 4"
+                           " && document.querySelector('#customer-outlook-body .js-plotly-plot')")
+    page.wait_for_load_state("networkidle")
+    outputs = [output for output, _ in sent]
+    top = outputs.index("customer-body.children")
+    sections = [i for i, output in enumerate(outputs) if output == "customer-sections.children"]
+    outlook = [i for i, output in enumerate(outputs) if "customer-outlook-body.children" in output]
+    assert len(sections) == 1 and len(outlook) == 1 and top < sections[0] and top < outlook[0]
+    page.evaluate("() => { document.querySelector('#customer-outlook-body .js-plotly-plot').dataset.seen = 'yes'; }")
+
+    sent.clear()
+    page.get_by_text("Last 13 weeks").click()
+    page.wait_for_url(re.compile(r"weeks=13"))
+    page.locator("#customer-sections .page-section", has_text="last 13 weeks").first.wait_for()
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(500)  # a loop would keep sending
+    answered = [(output, status) for output, status in sent]
+    assert [o for o, _ in answered].count("customer-body.children") == 1
+    assert [o for o, _ in answered].count("customer-sections.children") == 1
+    assert [status for output, status in answered if "customer-outlook-body" in output] == [204]
+    assert page.locator("#customer-outlook-body .js-plotly-plot").get_attribute("data-seen") == "yes"
+    assert page.locator(".customer-header", has_text="since").count() == 1

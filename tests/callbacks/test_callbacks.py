@@ -185,13 +185,44 @@ def test_customer_choices_search_by_name_and_id(app_context, views):
 
 
 # ---------------------------------------------------------------- customer page
+def customer_page(organisation_id_text, weeks):
+    """The whole customer page as the browser gets it: the top (header and timeline),
+    then the sections asked for by the store the top brings (none for a bad id)."""
+    top = customer_callbacks.show_customer(organisation_id_text, weeks)
+    stores = [s for s in find(top, dcc.Store) if s.id == ids.CUSTOMER_SHOWN]
+    if not stores:
+        return top
+    (store,) = stores
+    return [top, customer_callbacks.show_customer_sections(store.data)]
+
+
 def test_customer_page_unknown_and_malformed_ids(app_context):
-    assert "There is no customer with id 999999" in text_of(customer_callbacks.show_customer("999999", None))
-    assert "is not a customer id" in text_of(customer_callbacks.show_customer("abc", None))
+    for organisation_id, words in (("999999", "There is no customer with id 999999"),
+                                   ("abc", "is not a customer id")):
+        top = customer_callbacks.show_customer(organisation_id, None)
+        assert words in text_of(top)
+        assert not find(top, dcc.Store)  # nothing more is asked for
+        # The sections' callback, asked with such an id anyway, leaves the words to the top.
+        assert customer_callbacks.show_customer_sections({"customer": organisation_id, "weeks": ""}) is None
+
+
+def test_customer_sections_follow_the_top_with_its_customer_and_period(app_context, some_customer):
+    top = customer_callbacks.show_customer(str(some_customer), "13")
+    (store,) = [s for s in find(top, dcc.Store) if s.id == ids.CUSTOMER_SHOWN]
+    assert store.data == {"customer": str(some_customer), "weeks": "13"}
+    # The top holds the timeline only; the other charts come with the sections, for the
+    # same period (their file names say it).
+    assert [g.id for g in find(top, dcc.Graph)] == [ids.CUSTOMER_TIMELINE]
+    sections = customer_callbacks.show_customer_sections(store.data)
+    assert [g.id for g in find(sections, dcc.Graph)] == [ids.CUSTOMER_USAGE, ids.CUSTOMER_USERS,
+                                                         ids.CUSTOMER_UNPAID]
+    assert all(g.config["toImageButtonOptions"]["filename"].endswith("_13w") for g in find(sections, dcc.Graph))
+    with pytest.raises(PreventUpdate):
+        customer_callbacks.show_customer_sections(None)
 
 
 def test_customer_page_has_every_section(app_context, some_customer, views):
-    page = customer_callbacks.show_customer(str(some_customer), None)
+    page = customer_page(str(some_customer), None)
     text = text_of(page)
     for heading in ("Entitlement timeline", "Usage against customers with the same entitlement",
                     "Users", "Unpaid usage", "Entitlement changes"):
@@ -203,11 +234,11 @@ def test_customer_page_has_every_section(app_context, some_customer, views):
     assert len(graphs) == 4
     assert all(g.config["toImageButtonOptions"]["filename"].startswith(f"customer_{some_customer}_")
                for g in graphs)
-    short = text_of(customer_callbacks.show_customer(str(some_customer), "13"))
+    short = text_of(customer_page(str(some_customer), "13"))
     assert "since" in short
     # "All data" is the radio whose value is "" (dcc.RadioItems shows no None value as chosen):
     # the same page as no period at all.
-    assert text_of(customer_callbacks.show_customer(str(some_customer), "")) == text
+    assert text_of(customer_page(str(some_customer), "")) == text
 
 
 
@@ -217,7 +248,7 @@ def test_customer_page_words_reasons_and_statuses_as_the_warehouse(app_context, 
     events = views("unpaid_usage_events")
     labels = views("unpaid_reasons").set_index("reason")["label"]
     customer = int(events.groupby("organisation_id")["reason"].nunique().idxmax())
-    page = customer_callbacks.show_customer(str(customer), None)
+    page = customer_page(str(customer), None)
     mine = events.loc[events["organisation_id"] == customer, "reason"].unique()
     assert len(mine) > 1
     (chart,) = [g for g in find(page, dcc.Graph) if g.id == ids.CUSTOMER_UNPAID]
@@ -234,7 +265,7 @@ def test_customer_page_words_reasons_and_statuses_as_the_warehouse(app_context, 
     changes = views("feature_entitlement_changes")
     cancelling = changes.loc[changes["change_type"] == "cancellation", "organisation_id"]
     customer = int(cancelling.value_counts().index[0])
-    page = customer_callbacks.show_customer(str(customer), None)
+    page = customer_page(str(customer), None)
     (grid,) = [g for g in find(page, dag.AgGrid) if g.id == ids.grid(ids.CUSTOMER_CHANGES_GRID)]
     shown = sorted(row["cancellation_status"] for row in grid.rowData)
     expected = changes.loc[changes["organisation_id"] == customer, "cancellation_status"]

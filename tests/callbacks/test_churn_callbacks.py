@@ -12,13 +12,14 @@ from callbacks import churn
 def test_changes_summary_and_chart(app, demo_warehouse, text_of):
     confirmed = demo_warehouse.manifest["cancellations_by_confirmation"]["confirmed"]
     with app.server.app_context():
-        summary, figure, config = churn.show_churn_changes(None)
+        summary, figure, config, drawn = churn.show_churn_changes(None)
     assert f"Confirmed cancellations {confirmed}" in text_of(summary)
     names = {t["name"] for t in figure["data"]}
     assert {"Cancellation, confirmed", "Cancellation, provisional", "Cancellation, reversed"} <= names
     confirmed_bars = [t for t in figure["data"] if t["name"] == "Cancellation, confirmed"]
     assert -sum(sum(t["y"]) for t in confirmed_bars) == confirmed  # losses are drawn below zero
     assert config["toImageButtonOptions"]["filename"] == "churn_changes_all-features"
+    assert drawn == ""  # the store the retention heatmaps wait for: every feature
     go.Figure(figure)  # plotly accepts every property of the dict
 
 
@@ -46,7 +47,7 @@ def test_cancellations_and_dormant_lists(app, text_of):
 def test_bad_input_is_explained(app, feature, cohorts, words, text_of):
     with app.server.app_context():
         figure, _ = churn.show_churn_retention(feature, cohorts)
-        summary, _, _ = churn.show_churn_changes(feature)
+        summary, _, _, _ = churn.show_churn_changes(feature)
     assert any(words in a["text"] for a in figure["layout"]["annotations"])
     if feature:
         assert words in text_of(summary)
@@ -55,6 +56,17 @@ def test_bad_input_is_explained(app, feature, cohorts, words, text_of):
 def test_missing_warehouse_is_an_error_on_the_tab(text_of):
     broken = create_app({"ACCURX_DUCKDB_PATH": "/nonexistent/accurx.duckdb"})
     with broken.server.app_context():
-        summary, _, _ = churn.show_churn_changes(None)
+        summary, _, _, _ = churn.show_churn_changes(None)
         dormant = churn.show_churn_dormant(None)
     assert "has not been built yet" in text_of(summary) and "has not been built yet" in text_of(dormant)
+
+
+def test_retention_follows_the_monthly_chart_with_the_same_feature(app):
+    """The heatmaps are asked for with the store the monthly callback writes (its value
+    only orders them after the monthly chart): the same feature's cohorts either way."""
+    with app.server.app_context():
+        *_, drawn = churn.show_churn_changes("Video")
+        after, _ = churn.show_churn_retention("Video", None, drawn)
+        alone, _ = churn.show_churn_retention("Video", None)
+    assert drawn == "Video"
+    assert after == alone and {t["type"] for t in after["data"]} == {"heatmap"}

@@ -115,7 +115,7 @@ def test_older_warehouse_outlook_says_rebuild_and_other_tabs_work(older_app, vie
         trust = outlook.show_outlook_trust(None)
         customer_outlook = customer.show_customer_outlook(str(organisation_id))
         customer_page = customer.show_customer(str(organisation_id), None)
-        churn_summary, _, _ = churn.show_churn_changes(None)
+        churn_summary, _, _, _ = churn.show_churn_changes(None)
     for area in (risk_summary, forecast_summary, trust, customer_outlook):
         assert OLDER_WAREHOUSE in text_of(area)
     assert "No outlook in this warehouse" in figure["layout"]["annotations"][0]["text"]

@@ -31,3 +31,24 @@ def test_an_entitlement_timeline_of_one_feature_has_room_for_its_bar():
                          "selected_option": ["SMS Lite"] * 20 + ["SMS Plus"] * 20})
     fig = customer.timeline_figure(days, "Holly Surgery")
     assert plot_height(fig) >= 80
+
+
+# Chromium's measure of the theme's font (canvas measureText): about 0.52 em a character;
+# plotly puts 24 px beside tick labels. A left margin below that makes plotly widen it
+# and draw the whole figure again (as tests/components/test_churn_components.py).
+MEASURED_EM, PLOTLY_PAD = 0.52, 24
+
+
+def test_timeline_and_unpaid_charts_reserve_room_for_their_row_labels():
+    days = pd.DataFrame({"date": pd.date_range("2026-01-01", periods=3).tolist() * 2,
+                         "feature": ["SMS"] * 3 + ["Self Book Individual"] * 3,
+                         "selected_option": ["SMS Lite"] * 3 + ["On"] * 3})
+    timeline = customer.timeline_figure(days, "Holly Surgery")
+    assert timeline["layout"]["margin"]["l"] >= len("Self Book Individual") * MEASURED_EM * 15 + PLOTLY_PAD
+    label = "Used before its entitlement started (no export yet)"
+    by_reason = pd.DataFrame({"reason": ["early", "other"], "feature": ["SMS", "SMS"], "events": [3, 1]})
+    reasons = pd.DataFrame({"reason": ["early", "other"], "label": [label, "Other"]})
+    unpaid = customer.unpaid_figure(by_reason, reasons, "Holly Surgery")
+    assert unpaid["layout"]["margin"]["l"] >= len(label) * MEASURED_EM * 15 + PLOTLY_PAD
+    short = customer.unpaid_figure(by_reason, reasons.assign(label=["Early", "Other"]), "Holly Surgery")
+    assert short["layout"]["margin"]["l"] < unpaid["layout"]["margin"]["l"]

@@ -53,3 +53,17 @@ def test_leaderboard_grid_rows_and_keys():
 def test_file_name():
     assert usage.file_name("usage_leaderboard", None, "events", "least", 20, "2026-06-29_to_2026-07-26") == (
         "usage_leaderboard_all-features_events_least_top20_2026-06-29_to_2026-07-26")
+
+
+def test_leaderboard_figure_reserves_room_for_its_row_labels():
+    """Chromium measures the 13 px row labels at about 0.52 em a character (two spaces
+    after each); plotly puts 24 px beside them. A narrower left margin makes plotly widen
+    it and draw the whole chart again."""
+    frame = _frame().assign(organisation_name=["Ash", "The Longest Named Medical Practice Of All", "Cedar"])
+    fig = usage.leaderboard_figure(usage.rank_leaderboard(frame, "events", "most", 3), "events", "most",
+                                   None, ["SMS", "Video"], "May")
+    longest = max(len(label) for label in fig["data"][0]["y"]) + 2
+    assert fig["layout"]["margin"]["l"] >= longest * 0.52 * 13 + 24
+    short = usage.leaderboard_figure(usage.rank_leaderboard(_frame(), "events", "most", 3), "events", "most",
+                                     None, ["SMS", "Video"], "May")
+    assert short["layout"]["margin"]["l"] < fig["layout"]["margin"]["l"]

@@ -122,7 +122,9 @@ def callback_key(app, name: str) -> str:
 def page_callbacks(app, client, path: str, feeds: str | None = "*"):
     """render_page for `path`, then every callback whose inputs are on the page it
     rendered, fed the values the page's controls got from the URL (only those with an
-    input fed by `feeds`: a URL parameter name or a component id; "*" for all)."""
+    input fed by `feeds`: a URL parameter name or a component id; "*" for all), then
+    (once each) those whose inputs the answers brought (a callback that waits for a store
+    another writes or inserts: the customer page's sections)."""
     pathname, _, search = path.partition("?")
     key = next(k for k, e in app.callback_map.items()
                if e.get("callback") and e["callback"].__wrapped__.__name__ == "render_page")
@@ -133,21 +135,35 @@ def page_callbacks(app, client, path: str, feeds: str | None = "*"):
         return
     page = response.get_json()["response"]["page"]["children"]
     values = control_values(page)
-    for key, entry in app.callback_map.items():
-        func = getattr(entry.get("callback"), "__wrapped__", None)
-        if func is None or func.__name__ in ("render_page", "write_controls_to_url"):
-            continue
-        specs = entry["inputs"] + entry["state"]
-        if any(is_all(s["id"]) for s in specs):
-            continue
-        if not any(_id_key(s["id"], s["property"]) in values for s in entry["inputs"]):
-            continue
-        if feeds != "*" and not any(s["id"] == feeds or f'"param":"{feeds}"' in s["id"]
-                                    for s in entry["inputs"]):
-            continue
-        args = [values.get(_id_key(s["id"], s["property"])) for s in specs]
-        response = client.post("/_dash-update-component", json=build_callback_body(app, key, args))
-        yield func.__name__, response
+    fired: set[str] = set()
+    while True:
+        brought: dict = {}
+        for key, entry in app.callback_map.items():
+            func = getattr(entry.get("callback"), "__wrapped__", None)
+            if key in fired or func is None or func.__name__ in ("render_page", "write_controls_to_url"):
+                continue
+            specs = entry["inputs"] + entry["state"]
+            if any(is_all(s["id"]) for s in specs):
+                continue
+            if not any(_id_key(s["id"], s["property"]) in values for s in entry["inputs"]):
+                continue
+            if feeds != "*" and not any(s["id"] == feeds or f'"param":"{feeds}"' in s["id"]
+                                        for s in entry["inputs"]):
+                continue
+            args = [values.get(_id_key(s["id"], s["property"])) for s in specs]
+            response = client.post("/_dash-update-component", json=build_callback_body(app, key, args))
+            fired.add(key)
+            yield func.__name__, response
+            if response.status_code == 200:
+                answer = response.get_json().get("response") or {}
+                brought.update(control_values([v for props in answer.values() for v in props.values()]))
+                for component_id, props in answer.items():
+                    for prop, value in props.items():
+                        if prop != "children":
+                            brought[_id_key(component_id, prop)] = value
+        if not set(brought) - set(values):
+            return
+        values = {**values, **brought}
 
 
 def _id_key(component_id, prop: str) -> str:

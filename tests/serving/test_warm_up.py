@@ -71,6 +71,19 @@ def callback_lines(caplog) -> list[dict]:
     return [json.loads(r.getMessage()) for r in caplog.records if r.name == "accurx.callbacks"]
 
 
+def replayed_from_cache(app, monkeypatch, caplog) -> list:
+    """Send the browser's bodies to `app`; assert both were answered from the response
+    cache, and return the warehouse calls made meanwhile (expected: none)."""
+    calls = counting_executes(app, monkeypatch)
+    caplog.set_level("INFO", logger="accurx.callbacks")
+    caplog.clear()  # the warm-up's own lines
+    client = app.server.test_client()
+    for body in BROWSER_BODIES:
+        assert client.post("/_dash-update-component", data=body, headers=CHROMIUM_HEADERS).status_code == 200
+    assert [line["response_cache"] for line in callback_lines(caplog)] == ["hit", "hit"]
+    return calls
+
+
 def test_after_warming_the_default_tab_is_answered_from_the_cache_without_a_query(
         make_app, demo_warehouse, monkeypatch, caplog):
     app, warmer = warmed(make_app)
@@ -80,15 +93,7 @@ def test_after_warming_the_default_tab_is_answered_from_the_cache_without_a_quer
     assert report["pages"] == report["of_pages"] == 1 + len(layout.TAB_MODULES) + customers  # "/", the tabs, customers
     assert report["requests"] > report["pages"]
 
-    calls = counting_executes(app, monkeypatch)
-    caplog.set_level("INFO", logger="accurx.callbacks")
-    caplog.clear()  # the warm-up's own lines
-    client = app.server.test_client()
-    for body in BROWSER_BODIES:
-        response = client.post("/_dash-update-component", data=body, headers=CHROMIUM_HEADERS)
-        assert response.status_code == 200
-    assert [line["response_cache"] for line in callback_lines(caplog)] == ["hit", "hit"]
-    assert calls == []
+    assert replayed_from_cache(app, monkeypatch, caplog) == []
 
 
 def test_a_cold_app_does_query_for_the_same_requests(make_app, monkeypatch, caplog):
@@ -257,14 +262,7 @@ def test_a_small_per_process_cache_stops_the_warm_up_before_it_evicts_the_tab_vi
     backend = app.server.extensions[EXTENSION_KEY].cache.store.cache
     assert len(backend._cache) <= 150
 
-    calls = counting_executes(app, monkeypatch)
-    caplog.set_level("INFO", logger="accurx.callbacks")
-    caplog.clear()
-    client = app.server.test_client()
-    for body in BROWSER_BODIES:
-        assert client.post("/_dash-update-component", data=body, headers=CHROMIUM_HEADERS).status_code == 200
-    assert [line["response_cache"] for line in callback_lines(caplog)] == ["hit", "hit"]
-    assert calls == []
+    assert replayed_from_cache(app, monkeypatch, caplog) == []
 
 
 def test_workers_sharing_a_file_cache_warm_once_and_serve_each_others_renders(
@@ -279,13 +277,6 @@ def test_workers_sharing_a_file_cache_warm_once_and_serve_each_others_renders(
 
     second, second_warmer = warmed(make_app, **shared)  # another process, the same directory
     assert second_warmer.last_report["outcome"] == "another worker warms this build"
-    calls = counting_executes(second, monkeypatch)
-    caplog.set_level("INFO", logger="accurx.callbacks")
-    caplog.clear()
-    client = second.server.test_client()
-    for body in BROWSER_BODIES:
-        assert client.post("/_dash-update-component", data=body, headers=CHROMIUM_HEADERS).status_code == 200
-    assert [line["response_cache"] for line in callback_lines(caplog)] == ["hit", "hit"]
-    assert calls == []
+    assert replayed_from_cache(second, monkeypatch, caplog) == []
     files = list((tmp_path / "cache").iterdir())
     assert files and all(f.stat().st_mode & 0o077 == 0 for f in files)  # only this user reads them

@@ -148,18 +148,23 @@ def test_connection_is_reused_until_the_file_is_rebuilt(warehouse, make_tiny_war
     assert first.backend._shared.connection is not opened
 
 
-def test_idle_connection_is_closed_so_a_writer_in_place_can_proceed(warehouse):
-    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), "CACHE_TYPE": "NullCache",
-                            "ACCURX_DUCKDB_KEEP_OPEN_SECONDS": "1"})
-    runner.run("organisations", "all_organisations")
-    shared = runner.backend._shared
-    assert shared.connection is not None
+def closed_and_writable(shared, warehouse) -> None:
+    """Wait (at most 20 s) for the idle close; then a writer can lock the file."""
     deadline = time.monotonic() + 20
     while shared.connection is not None and time.monotonic() < deadline:
         time.sleep(0.1)
     assert shared.connection is None
     release = hold_write_lock(warehouse)  # raises if a reader still held the file
     release()
+
+
+def test_idle_connection_is_closed_so_a_writer_in_place_can_proceed(warehouse):
+    runner = cached_runner({"ACCURX_DUCKDB_PATH": str(warehouse), "CACHE_TYPE": "NullCache",
+                            "ACCURX_DUCKDB_KEEP_OPEN_SECONDS": "1"})
+    runner.run("organisations", "all_organisations")
+    shared = runner.backend._shared
+    assert shared.connection is not None
+    closed_and_writable(shared, warehouse)
     assert len(runner.run("organisations", "all_organisations")) == 2
 
 
@@ -452,12 +457,7 @@ def test_the_idle_close_waits_for_the_query_running(warehouse):
     assert shared.connection is not None
     assert shared._idle_timer is not first_check  # and looks again later
     assert running.finish() == [(len(ORGANISATIONS), HELD)]
-    deadline = time.monotonic() + 20
-    while shared.connection is not None and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert shared.connection is None
-    release = hold_write_lock(warehouse)  # raises if a reader still held the file
-    release()
+    closed_and_writable(shared, warehouse)
 
 
 

@@ -120,15 +120,18 @@ def _free_port() -> int:
 
 
 def _wait_for_warm_up(base_url: str, quiet_s: float = 10.0, limit_s: float = 300.0) -> None:
-    """Until the server's warm-up has ended: at least one `warm_up` outcome in its log and
-    no new one for `quiet_s` (each worker with a per-process cache warms its own copy;
-    with a shared cache one warms and the others log that they leave it to it).
+    """Until the server's warm-up has ended: at least one warm-up that ran (any outcome but
+    "another worker warms this build") in its log and no new outcome for `quiet_s` (each
+    worker with a per-process cache warms its own copy; with a shared cache one warms and
+    the others log at once that they leave it to that one, which ends later).
     "cold" and "warm" overlap the warm-up; this phase measures the state it leaves."""
     log_path = _fixtures.ARTIFACTS / f"gunicorn-{base_url.rsplit(':', 1)[1]}.log"
     deadline = time.monotonic() + limit_s
     seen, changed = 0, time.monotonic()
     while time.monotonic() < deadline:
-        ended = log_path.read_text().count('"event": "warm_up"')
+        lines = [line for line in log_path.read_text().splitlines() if '"event": "warm_up"' in line]
+        ran = [line for line in lines if "another worker warms this build" not in line]
+        ended = len(lines) if ran else 0
         if ended != seen:
             seen, changed = ended, time.monotonic()
         elif seen and time.monotonic() - changed >= quiet_s:

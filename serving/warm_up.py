@@ -9,7 +9,7 @@ response cache (serving/response_cache.py) holds exactly what the first person i
 meeting asks for.
 
 Bounded: it stops after ACCURX_WARM_UP_SECONDS (config.py; 0 turns it off), or when a
-per-process cache is FULL_SHARE full (so that it never evicts what it warmed first), and
+bounded cache is FULL_SHARE full (so that it never evicts what it warmed first), and
 sends one request at a time. It gives way to the people using the site, who would otherwise
 compete with it for the CPU (a cold server's users waited seconds while every worker
 warmed): before each of its requests it waits until this process has served no request
@@ -18,10 +18,10 @@ its thread runs at the lowest CPU priority (nice 19, Linux threads have their ow
 the other workers' users come first too. It never blocks anything: the build swap is a
 file replace the warmer does not touch, and a user asking for a page being warmed
 waits for that render through the response cache's single flight instead of rendering
-it twice. With a cache shared by the
-workers (Redis) one worker warms a build: the others find its marker
-(`warm-up:<build>`, an atomic add, as response_cache.py's rendering markers) and skip
-it. With a per-process cache each worker warms its own.
+it twice. With a cache shared by the workers (the file cache gunicorn.conf.py gives
+several workers, or Redis) one worker warms a build: the others find its marker
+(`warm-up:<build>`, an add, atomic in Redis, as response_cache.py's rendering markers)
+and skip it. With a per-process cache each worker warms its own.
 
 Its requests are served as a viewer who may not see personal data (the default view of
 everyone): with sign-in on, they carry an in-process WSGI environ marker that no client
@@ -59,10 +59,11 @@ _FILE_PATHS = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
 # and how often it looks again while people are being served.
 QUIET_SECONDS = 0.25
 _POLL_SECONDS = 0.05
-# A per-process cache (cachelib's SimpleCache) holds a bounded number of entries and, once
-# full, evicts those that expire first: the tab views the warm-up stored first. At 3,000
-# customers the pages outnumber the room, so the warm-up stops when the cache is this
-# full rather than push out what it warmed first (Redis has no such bound here).
+# A bounded cache (cachelib's SimpleCache per process, or its FileSystemCache shared by the
+# workers) evicts, once full, the entries that expire first (or the oldest files): the tab
+# views the warm-up stored first. Where the pages outnumber the room (3,000 customers in a
+# per-process cache), the warm-up stops when the cache is this full rather than push out
+# what it warmed first (Redis has no such bound here).
 FULL_SHARE = 0.8
 
 
